@@ -1,0 +1,36 @@
+/**
+ * `npm run bench`: runs every benchmark suite and prints one table.
+ * Speed and size are measured here, never asserted in tests (a timed test is flaky on 2 cores).
+ */
+import type { BenchRow } from './bench-row.js';
+
+type Suite = { readonly name: string; readonly run: () => Promise<BenchRow[]> };
+
+const suites: Suite[] = [];
+
+function printTable(rows: readonly BenchRow[]): void {
+  const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
+  const cells = rows.map((r) => [r.suite, r.name, fmt(r.value), r.unit, r.note ?? '']);
+  const head = ['suite', 'measure', 'value', 'unit', 'note'];
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]): string => c.map((s, i) => (i === 2 ? s.padStart(widths[i]!) : s.padEnd(widths[i]!))).join('  ').trimEnd();
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const c of cells) console.log(line(c));
+}
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const rows: BenchRow[] = [];
+  for (const suite of suites) {
+    if (only.length > 0 && !only.includes(suite.name)) continue;
+    process.stderr.write(`running ${suite.name}...\n`);
+    rows.push(...(await suite.run()));
+  }
+  printTable(rows);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});
