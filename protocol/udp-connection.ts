@@ -98,6 +98,9 @@ export class UdpConnection {
   readonly #listeners = new Set<PayloadListener>();
   #mtu: number;
   #closed = false;
+  /** Sends handed to a socket whose callback has not run yet. */
+  #inFlight = 0;
+  #drained: (() => void) | null = null;
 
   private constructor(setup: Setup) {
     const { options } = setup;
@@ -211,12 +214,15 @@ export class UdpConnection {
       return false;
     }
     const datagram = this.connection.seal(payload);
+    this.#inFlight++;
     try {
       entry.socket.send(datagram, remote.port, remote.address, (error) => {
         if (error) this.#noteError(error);
+        this.#sendDone();
       });
     } catch (error) {
       this.#noteError(error);
+      this.#sendDone();
       return false;
     }
     return true;
@@ -242,13 +248,26 @@ export class UdpConnection {
     });
   }
 
-  /** Closes every socket. Idempotent. */
+  /**
+   * Closes every socket, after the datagrams already handed to them have left (a session's last
+   * datagram is its shutdown acknowledgement, which must not be dropped). Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#listeners.clear();
+    if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
     const sockets = this.#sockets.splice(0).map((entry) => closeSocket(entry.socket));
     await Promise.all(sockets);
+  }
+
+  #sendDone(): void {
+    this.#inFlight--;
+    if (this.#inFlight === 0 && this.#drained !== null) {
+      const drained = this.#drained;
+      this.#drained = null;
+      drained();
+    }
   }
 
   #newSocket(): OpenSocket {

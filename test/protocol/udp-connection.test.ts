@@ -248,6 +248,17 @@ describe('UdpConnection over loopback', () => {
     await expect(server.hop()).rejects.toThrow(WrongRoleError);
   });
 
+  it('lets datagrams already sent leave before closing (the last one is often a shutdown ack)', async () => {
+    const { server, client } = await pair();
+    await roundTrip(client, server, 'hello');
+    const received: string[] = [];
+    client.onPayload((p) => received.push(new TextDecoder().decode(p)));
+    for (let i = 0; i < 20; i++) expect(server.send(bytes(`last ${i}`))).toBe(true);
+    await server.close();
+    await waitFor(() => received.length === 20, 'every datagram sent before close');
+    expect(received[19]).toBe('last 19');
+  });
+
   it('closes idempotently and sends nothing after close', async () => {
     const { server, client } = await pair();
     await client.close();
