@@ -18,6 +18,9 @@ import { EchoAckTracker, ECHO_DELAY_MS } from './echo-ack.js';
 import { Emulator } from './emulator.js';
 import { PtyHost, type ShellExit } from './pty-host.js';
 
+/** Resume reading the PTY once the emulator has less than this left to parse. */
+const PTY_RESUME_BYTES = 256 * 1024;
+
 export interface ServerTimeouts {
   /** Exit if no client has spoken by then (Mosh: 60 s). */
   readonly firstContactMs: Millis;
@@ -161,10 +164,22 @@ export class ServerSession {
       env: this.#options.env,
     });
     this.#log(`shell started, pid ${pty.pid}, ${size.cols}x${size.rows}`);
-    pty.onData((data) => emulator.write(data));
+    // Backpressure: a `cat hugefile` arrives faster than the emulator parses (~30 MB/s); stop reading
+    // the PTY (which stops the program) until the emulator catches up, rather than buffer without bound.
+    let paused = false;
+    pty.onData((data) => {
+      if (!emulator.write(data) && !paused) {
+        paused = true;
+        pty.pause();
+      }
+    });
     pty.onExit((exit) => this.#onShellExit(exit));
     emulator.onReply((reply) => pty.write(reply));
     emulator.onParsed(() => {
+      if (paused && emulator.pendingBytes < PTY_RESUME_BYTES) {
+        paused = false;
+        pty.resume();
+      }
       this.#screenDirty = true;
       this.#schedule();
     });
