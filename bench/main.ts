@@ -6,7 +6,17 @@ import type { BenchRow } from './bench-row.js';
 
 type Suite = { readonly name: string; readonly run: () => Promise<BenchRow[]> };
 
-const suites: Suite[] = [];
+/** Each suite is loaded only when it runs, so one can be run alone: `npm run bench -- screen`. */
+const suites: Suite[] = [
+  { name: 'crypto', run: async () => (await import('./crypto.js')).run() },
+  { name: 'sync', run: async () => (await import('./sync.js')).run() },
+  { name: 'screen', run: async () => (await import('./screen.js')).run() },
+  { name: 'emulator', run: async () => (await import('./emulator.js')).run() },
+  { name: 'renderer', run: async () => (await import('./renderer.js')).run() },
+  { name: 'prediction', run: async () => (await import('./prediction.js')).run() },
+  { name: 'link', run: async () => (await import('./link.js')).run() },
+  { name: 'ssh', run: async () => (await import('./ssh-bootstrap.js')).run() },
+];
 
 function printTable(rows: readonly BenchRow[]): void {
   const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
