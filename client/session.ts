@@ -23,6 +23,9 @@ import type { TerminalCapabilities } from './terminal-capabilities.js';
 import type { UserTerminal } from './user-terminal.js';
 import { WakeDetector } from './wake-detector.js';
 
+/** Typed or pasted input the server has not yet acknowledged, at most. */
+export const MAX_UNACKED_INPUT_BYTES = 1 << 20;
+
 export interface ClientSessionOptions {
   readonly udp: UdpConnection;
   readonly terminal: UserTerminal;
@@ -63,6 +66,7 @@ export class ClientSession {
   #shown: Framebuffer | null = null;
   #firstFrameAt: Millis | null = null;
   #helpShown = false;
+  #inputDroppedAt: Millis | null = null;
   #timer: NodeJS.Timeout | null = null;
   #ticker: NodeJS.Timeout | null = null;
   #quitting: string | null = null;
@@ -138,6 +142,12 @@ export class ClientSession {
         case 'send': {
           if (this.#quitting !== null) break;
           const stream = this.#transport.local;
+          // A diff is bounded (4 MiB); far below that, refuse input the server has not caught up with,
+          // rather than let a huge paste during an outage wedge the session.
+          if (stream.totalEvents - stream.firstHeldEvent + action.bytes.length > MAX_UNACKED_INPUT_BYTES) {
+            this.#inputDroppedAt = this.#clock();
+            break;
+          }
           stream.pushKeys(action.bytes);
           this.#prediction.onKeys(action.bytes, stream.totalEvents);
           break;
@@ -204,7 +214,10 @@ export class ClientSession {
     } else {
       fb = this.#prediction.overlay(this.#transport.remote.framebuffer);
     }
-    const message = this.#helpShown
+    const dropped = this.#inputDroppedAt !== null && now - this.#inputDroppedAt < 3000;
+    const message = dropped
+      ? 'tsmosh: Input dropped: the server has not acknowledged the last megabyte of input yet.'
+      : this.#helpShown
       ? `tsmosh: Commands: Ctrl-Z suspends, "." quits, "^" gives a literal ${this.#quitHint?.split(' ')[0] ?? 'escape key'}`
       : statusMessage(
           {
