@@ -78,6 +78,8 @@ export class TransportSender<T extends SyncState<T>> {
   #nextSendTime: Millis = Infinity;
   /** When `current` first differed from the last state sent; Infinity when it does not. */
   #mindelayClock: Millis = Infinity;
+  /** Until then, the next new state answers the peer's input and skips the frame interval (see `expedite`). */
+  #expediteUntil: Millis = -Infinity;
 
   #ackNum = 0;
   #pendingDataAck = false;
@@ -149,6 +151,16 @@ export class TransportSender<T extends SyncState<T>> {
   /** A state carrying data arrived: acknowledge within ACK_DELAY even if there is nothing to send. */
   setDataAck(): void {
     this.#pendingDataAck = true;
+  }
+
+  /**
+   * The peer's input has just reached the application: the next change to our state (typically
+   * the echo of a keystroke) answers it, so send it after the collection delay instead of waiting
+   * for the frame interval. One frame per call at most, so a flood stays paced by the interval,
+   * while each keystroke's echo leaves at once (Mosh waits up to SRTT/2 here).
+   */
+  expedite(now: Millis, windowMs: Millis): void {
+    this.#expediteUntil = now + windowMs;
   }
 
   /** A new remote state arrived at `at`: the peer is alive, so unacknowledged data is resent at frame rate. */
@@ -252,7 +264,10 @@ export class TransportSender<T extends SyncState<T>> {
     if (!current.equals(back.state)) {
       // New data: leave after the collection delay, but no sooner than one frame interval after the last frame.
       if (this.#mindelayClock === Infinity) this.#mindelayClock = now;
-      this.#nextSendTime = Math.max(this.#mindelayClock + t.collectionDelay, back.sentAt + this.sendInterval());
+      const expedited = this.#mindelayClock <= this.#expediteUntil;
+      this.#nextSendTime = expedited
+        ? this.#mindelayClock + t.collectionDelay
+        : Math.max(this.#mindelayClock + t.collectionDelay, back.sentAt + this.sendInterval());
     } else if (!current.equals(sent[this.#assumed]!.state) && activeRetry) {
       // Sent, but the benefit of the doubt ran out: resend at frame rate while the peer is alive.
       this.#nextSendTime = back.sentAt + this.sendInterval();
@@ -315,6 +330,7 @@ export class TransportSender<T extends SyncState<T>> {
     const oldNum = sent[this.#assumed]!.num;
     let newNum = this.#current.equals(back.state) ? back.num : back.num + 1;
     if (this.#shutdownInProgress) newNum = SHUTDOWN_STATE;
+    if (newNum !== back.num) this.#expediteUntil = -Infinity;
     this.#recordSent(now, newNum);
     this.#assumed = sent.length - 1;
     this.#nextAckTime = now + this.timing.ackInterval;

@@ -29,6 +29,8 @@ export interface ServerTimeouts {
   /** SIGUSR1 ends the session only if the client has been silent this long; null: always (TSMOSH_SERVER_SIGNAL_TMOUT). */
   readonly signalIdleMs: Millis | null;
   readonly echoDelayMs: Millis;
+  /** A screen change this soon after keystrokes reach the shell is their echo: it skips the frame interval. */
+  readonly expediteWindowMs: Millis;
 }
 
 export const DEFAULT_SERVER_TIMEOUTS: ServerTimeouts = Object.freeze({
@@ -36,6 +38,7 @@ export const DEFAULT_SERVER_TIMEOUTS: ServerTimeouts = Object.freeze({
   networkIdleMs: null,
   signalIdleMs: null,
   echoDelayMs: ECHO_DELAY_MS,
+  expediteWindowMs: 50,
 });
 
 export interface ServerSessionOptions {
@@ -212,6 +215,7 @@ export class ServerSession {
       }
     }
     this.#echo.delivered(this.#consumed, now);
+    if (events.some((e) => e.kind === 'keys')) this.#transport.sync.sender.expedite(now, this.#timeouts.expediteWindowMs);
     this.#transport.sync.receiver.rationalize();
   }
 
