@@ -10,9 +10,18 @@ import { UdpConnection } from '../protocol/udp-connection.js';
 import { formatPortRange } from '../protocol/port-range.js';
 import { parseEscapeKey } from './escape-key.js';
 import { startLocalServer } from './local-server.js';
-import { CLIENT_HELP, clientVersionText, KEY_ENV, parseClientArgs, UsageError, type ClientInvocation } from './options.js';
+import {
+  CLIENT_HELP,
+  clientVersionText,
+  KEY_ENV,
+  parseClientArgs,
+  statusTimingsFromEnvironment,
+  UsageError,
+  type ClientInvocation,
+} from './options.js';
 import { ClientSession } from './session.js';
 import { bootstrapOverSsh } from './ssh-bootstrap.js';
+import type { StatusTimings } from './status-line.js';
 import { capabilitiesForTerm } from './terminal-capabilities.js';
 import { TtyPrompter } from './tty-prompt.js';
 import { UserTerminal } from './user-terminal.js';
@@ -95,8 +104,15 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   if (invocation.action === 'version') {
-    process.stdout.write(`${clientVersionText()}\n`);
+    process.stdout.write(clientVersionText());
     return;
+  }
+  let statusTimings: Partial<StatusTimings>;
+  try {
+    statusTimings = statusTimingsFromEnvironment(process.env);
+  } catch (error) {
+    if (error instanceof UsageError) exit(error.message, 2);
+    throw error;
   }
   const escapeKey = parseEscapeKey(process.env['TSMOSH_ESCAPE_KEY']);
   // Check for a terminal before starting anything remote.
@@ -113,6 +129,7 @@ async function main(argv: readonly string[]): Promise<void> {
     escapeKey,
     alternateScreen: !invocation.noInit,
     serverPort: endpoint.port,
+    statusTimings,
   });
   terminal = userTerminal;
   for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) {

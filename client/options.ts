@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../protocol/version.js';
 import { DEFAULT_PORT_RANGE, formatPortRange, parsePortRange, type PortRange } from '../protocol/port-range.js';
+import { DEFAULT_STATUS_TIMINGS, type StatusTimings } from './status-line.js';
 
 /**
  * The `tsmosh` command line: argv and the environment in, a typed invocation or a `UsageError`
@@ -16,6 +17,12 @@ export const DEFAULT_SERVER_COMMAND = 'tsmosh-server';
 export const PREDICTION_ENV = 'TSMOSH_PREDICTION_DISPLAY';
 /** The environment variable that carries the session key for --connect. */
 export const KEY_ENV = 'TSMOSH_KEY';
+/** Environment variables that move the status line's thresholds (milliseconds); for tests and odd links. */
+export const LAST_CONTACT_ENV = 'TSMOSH_LAST_CONTACT_MS';
+export const LAST_REPLY_ENV = 'TSMOSH_LAST_REPLY_MS';
+export const FIREWALL_HINT_ENV = 'TSMOSH_FIREWALL_HINT_MS';
+/** A threshold above a day is a typo, not a wish. */
+export const MAX_STATUS_THRESHOLD_MS = 86_400_000;
 
 export const PREDICT_MODES = ['adaptive', 'always', 'never', 'experimental'] as const;
 export type PredictMode = (typeof PREDICT_MODES)[number];
@@ -141,6 +148,12 @@ Options taking a value accept both --opt=VALUE and --opt VALUE; short ones -xVAL
 Environment:
   ${PREDICTION_ENV}  default for --predict
   ${KEY_ENV}                 the session key for --connect (never put a key on a command line)
+  ${LAST_CONTACT_ENV}     show "Last contact N seconds ago" after this many ms without
+                             hearing from the server (default: ${DEFAULT_STATUS_TIMINGS.serverLateMs})
+  ${LAST_REPLY_ENV}       show "Last reply N seconds ago" after this many ms without the
+                             server acknowledging your typing (default: ${DEFAULT_STATUS_TIMINGS.replyLateMs})
+  ${FIREWALL_HINT_ENV}    before the first screen, hint after this many ms that the UDP port
+                             may be blocked (default: ${DEFAULT_STATUS_TIMINGS.firewallHintMs})
   LANG, LC_*                 passed to the server so that the session uses your locale
 
 Examples:
@@ -466,6 +479,31 @@ function refuse(option: string | undefined, mode: '--local' | '--connect'): void
   throw new UsageError(`${CLIENT_PROGRAM}: option '${option}' does not apply with ${mode}; remove it.`);
 }
 
+/**
+ * The status line's thresholds set by TSMOSH_LAST_CONTACT_MS, TSMOSH_LAST_REPLY_MS and
+ * TSMOSH_FIREWALL_HINT_MS; unset ones are left out (the defaults apply). A bad value is a UsageError.
+ */
+export function statusTimingsFromEnvironment(env: Environment): Partial<StatusTimings> {
+  const serverLateMs = thresholdFromEnvironment(env, LAST_CONTACT_ENV);
+  const replyLateMs = thresholdFromEnvironment(env, LAST_REPLY_ENV);
+  const firewallHintMs = thresholdFromEnvironment(env, FIREWALL_HINT_ENV);
+  return {
+    ...(serverLateMs === undefined ? {} : { serverLateMs }),
+    ...(replyLateMs === undefined ? {} : { replyLateMs }),
+    ...(firewallHintMs === undefined ? {} : { firewallHintMs }),
+  };
+}
+
+function thresholdFromEnvironment(env: Environment, name: string): number | undefined {
+  const text = env[name];
+  if (text === undefined || text.trim() === '') return undefined;
+  const value = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
+  if (!(value <= MAX_STATUS_THRESHOLD_MS)) {
+    throw new UsageError(`${CLIENT_PROGRAM}: ${name} must be a whole number of milliseconds up to ${MAX_STATUS_THRESHOLD_MS}, not '${text}'.`);
+  }
+  return value;
+}
+
 /** TSMOSH_PREDICTION_DISPLAY when it names a mode, else the default. */
 function predictModeFromEnvironment(env: Environment): PredictMode {
   const fromEnv = env[PREDICTION_ENV];
@@ -548,38 +586,7 @@ function parseDestination(destination: string): { host: string; user: string | u
   return { host, user };
 }
 
-let cachedVersion: string | undefined;
-
-/**
- * The version in tsmosh's package.json, found relative to this module so that it works from the
- * sources (client/options.ts → ../package.json) and from the build (dist/client/options.js →
- * ../../package.json).
- */
-export function packageVersion(): string {
-  if (cachedVersion !== undefined) return cachedVersion;
-  let dir = new URL('./', import.meta.url);
-  for (let level = 0; level < 3; level++) {
-    dir = new URL('../', dir);
-    let text: string;
-    try {
-      text = readFileSync(new URL('package.json', dir), 'utf8');
-    } catch {
-      continue;
-    }
-    const manifest: unknown = JSON.parse(text);
-    if (isTsmoshManifest(manifest)) {
-      cachedVersion = manifest.version;
-      return cachedVersion;
-    }
-  }
-  throw new Error(`cannot find tsmosh's package.json above ${new URL('./', import.meta.url).pathname}`);
-}
-
-function isTsmoshManifest(value: unknown): value is { name: 'tsmosh'; version: string } {
-  if (typeof value !== 'object' || value === null) return false;
-  const manifest = value as { name?: unknown; version?: unknown };
-  return manifest.name === 'tsmosh' && typeof manifest.version === 'string';
-}
+export { packageVersion };
 
 /** What `tsmosh --version` prints. */
 export function clientVersionText(): string {

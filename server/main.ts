@@ -147,7 +147,7 @@ async function main(argv: readonly string[]): Promise<void> {
       process.stdout.write(SERVER_HELP);
       return;
     case 'version':
-      process.stdout.write(`${serverVersionText()}\n`);
+      process.stdout.write(serverVersionText());
       return;
     case 'new':
       return foreground(invocation.options);

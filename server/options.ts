@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../protocol/version.js';
 import net from 'node:net';
 import { formatPortRange, DEFAULT_PORT_RANGE, parsePortRange, type PortRange } from '../protocol/port-range.js';
 
@@ -213,38 +213,7 @@ function parseEnvironmentSetting(text: string): EnvironmentSetting {
   return { name, value: text.slice(equals + 1) };
 }
 
-let cachedVersion: string | undefined;
-
-/**
- * The version in tsmosh's package.json, found relative to this module so that it works from the
- * sources (server/options.ts → ../package.json) and from the build (dist/server/options.js →
- * ../../package.json).
- */
-export function packageVersion(): string {
-  if (cachedVersion !== undefined) return cachedVersion;
-  let dir = new URL('./', import.meta.url);
-  for (let level = 0; level < 3; level++) {
-    dir = new URL('../', dir);
-    let text: string;
-    try {
-      text = readFileSync(new URL('package.json', dir), 'utf8');
-    } catch {
-      continue;
-    }
-    const manifest: unknown = JSON.parse(text);
-    if (isTsmoshManifest(manifest)) {
-      cachedVersion = manifest.version;
-      return cachedVersion;
-    }
-  }
-  throw new Error(`cannot find tsmosh's package.json above ${new URL('./', import.meta.url).pathname}`);
-}
-
-function isTsmoshManifest(value: unknown): value is { name: 'tsmosh'; version: string } {
-  if (typeof value !== 'object' || value === null) return false;
-  const manifest = value as { name?: unknown; version?: unknown };
-  return manifest.name === 'tsmosh' && typeof manifest.version === 'string';
-}
+export { packageVersion };
 
 /** What `tsmosh-server --version` prints. */
 export function serverVersionText(): string {
