@@ -16,6 +16,7 @@ const suites: Suite[] = [
   { name: 'prediction', run: async () => (await import('./prediction.js')).run() },
   { name: 'link', run: async () => (await import('./link.js')).run() },
   { name: 'ssh', run: async () => (await import('./ssh-bootstrap.js')).run() },
+  { name: 'session', run: async () => (await import('./session.js')).run() },
 ];
 
 function printTable(rows: readonly BenchRow[]): void {
