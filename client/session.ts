@@ -23,6 +23,9 @@ import type { TerminalCapabilities } from './terminal-capabilities.js';
 import type { UserTerminal } from './user-terminal.js';
 import { WakeDetector } from './wake-detector.js';
 
+/** How long after a keystroke a change to the UserStream counts as that keystroke (it is immediate). */
+const KEYSTROKE_EXPEDITE_MS = 5;
+
 /** Typed or pasted input the server has not yet acknowledged, at most. */
 export const MAX_UNACKED_INPUT_BYTES = 1 << 20;
 
@@ -149,6 +152,8 @@ export class ClientSession {
             break;
           }
           stream.pushKeys(action.bytes);
+          // A keystroke leaves at once, not after the frame interval (which still paces retransmissions).
+          this.#transport.sync.sender.expedite(this.#clock(), KEYSTROKE_EXPEDITE_MS);
           this.#prediction.onKeys(action.bytes, stream.totalEvents);
           break;
         }

@@ -23,6 +23,12 @@ export const SERVER_COLLECTION_DELAY: Millis = 8;
  * the chunks of one paste, which arrive within a millisecond, still leave together. Mosh uses 1 ms.
  */
 export const CLIENT_COLLECTION_DELAY: Millis = 1;
+/**
+ * The collection delay of a frame that answers the peer's input (see TransportSender.expedite): a
+ * keystroke, or its echo, leaves on the next turn of the event loop. Waiting would only add latency:
+ * one key's echo arrives from the PTY in one read.
+ */
+export const EXPEDITED_COLLECTION_DELAY: Millis = 0;
 /** Unacknowledged data is resent at frame rate only while the peer was heard within this long. */
 export const ACTIVE_RETRY_TIMEOUT: Millis = 10_000;
 /** Shutdown Instructions sent before giving up on the peer's acknowledgement. */
@@ -36,6 +42,7 @@ export interface FrameTiming {
   readonly ackInterval: Millis;
   readonly ackDelay: Millis;
   readonly collectionDelay: Millis;
+  readonly expeditedCollectionDelay: Millis;
   readonly activeRetryTimeout: Millis;
   readonly shutdownRetries: number;
   readonly shutdownTimeout: Millis;
@@ -48,6 +55,7 @@ export const SERVER_FRAME_TIMING: FrameTiming = Object.freeze({
   ackInterval: ACK_INTERVAL,
   ackDelay: ACK_DELAY,
   collectionDelay: SERVER_COLLECTION_DELAY,
+  expeditedCollectionDelay: EXPEDITED_COLLECTION_DELAY,
   activeRetryTimeout: ACTIVE_RETRY_TIMEOUT,
   shutdownRetries: SHUTDOWN_RETRIES,
   shutdownTimeout: SHUTDOWN_TIMEOUT,

@@ -154,10 +154,11 @@ export class TransportSender<T extends SyncState<T>> {
   }
 
   /**
-   * The peer's input has just reached the application: the next change to our state (typically
-   * the echo of a keystroke) answers it, so send it after the collection delay instead of waiting
-   * for the frame interval. One frame per call at most, so a flood stays paced by the interval,
-   * while each keystroke's echo leaves at once (Mosh waits up to SRTT/2 here).
+   * The peer's input has just reached the application: changes to our state in the next
+   * `windowMs` (typically the echo of a keystroke) answer it, so they leave after the expedited
+   * collection delay instead of waiting for the frame interval (Mosh waits up to SRTT/2 here).
+   * A time window rather than one frame, because an unrelated frame (an echo ack) may go first.
+   * Bounded: a flood gets at most a window's worth of unpaced frames per input.
    */
   expedite(now: Millis, windowMs: Millis): void {
     this.#expediteUntil = now + windowMs;
@@ -266,7 +267,7 @@ export class TransportSender<T extends SyncState<T>> {
       if (this.#mindelayClock === Infinity) this.#mindelayClock = now;
       const expedited = this.#mindelayClock <= this.#expediteUntil;
       this.#nextSendTime = expedited
-        ? this.#mindelayClock + t.collectionDelay
+        ? this.#mindelayClock + t.expeditedCollectionDelay
         : Math.max(this.#mindelayClock + t.collectionDelay, back.sentAt + this.sendInterval());
     } else if (!current.equals(sent[this.#assumed]!.state) && activeRetry) {
       // Sent, but the benefit of the doubt ran out: resend at frame rate while the peer is alive.
@@ -330,7 +331,6 @@ export class TransportSender<T extends SyncState<T>> {
     const oldNum = sent[this.#assumed]!.num;
     let newNum = this.#current.equals(back.state) ? back.num : back.num + 1;
     if (this.#shutdownInProgress) newNum = SHUTDOWN_STATE;
-    if (newNum !== back.num) this.#expediteUntil = -Infinity;
     this.#recordSent(now, newNum);
     this.#assumed = sent.length - 1;
     this.#nextAckTime = now + this.timing.ackInterval;

@@ -38,7 +38,7 @@ export const DEFAULT_SERVER_TIMEOUTS: ServerTimeouts = Object.freeze({
   networkIdleMs: null,
   signalIdleMs: null,
   echoDelayMs: ECHO_DELAY_MS,
-  expediteWindowMs: 50,
+  expediteWindowMs: 20,
 });
 
 export interface ServerSessionOptions {
@@ -201,6 +201,7 @@ export class ServerSession {
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
       if (e.kind === 'keys') {
+        emulator.noteUserInput();
         pty.write(e.bytes);
         this.#consumed = e.index + e.bytes.length;
       } else {

@@ -173,23 +173,26 @@ describe('TransportSender frame pacing', () => {
     expect(new Set(data.map((i) => i.newNum)).size).toBe(data.length);
   });
 
-  it("sends the echo of the peer's input after the collection delay, skipping the frame interval once", () => {
+  it("sends the echo of the peer's input at once, skipping the frame interval within the window", () => {
     const s = setup({ link: { srtt: 400, rto: 600 } }); // frame interval 200 ms
     announce(s);
     s.clock.set(2000);
     s.sender.current.setRow(0, 'prompt$ ');
     expect(run(s, 2010).map(summary)).toEqual([[2008, 0, 2, true]]);
-    // A keystroke arrives 20 ms later and is echoed: without expedite it would wait until 2208.
+    // A keystroke arrives 20 ms later: an unrelated change goes first, then the echo; neither waits until 2208.
     s.clock.set(2030);
-    s.sender.expedite(2030, 50);
+    s.sender.expedite(2030, 20);
+    s.sender.current.setRow(2, 'echo ack');
+    expect(s.sender.waitTime()).toBe(0);
+    expect(run(s, 2031).map((i) => i.at)).toEqual([2030]);
+    s.clock.set(2033);
     s.sender.current.setRow(0, 'prompt$ l');
-    expect(s.sender.waitTime()).toBe(8);
-    const echo = run(s, 2040);
-    expect(echo.map((i) => i.at)).toEqual([2038]);
-    // Only one frame: the next change (no new input) waits for the frame interval again.
+    expect(run(s, 2040).map((i) => i.at)).toEqual([2033]);
+    // After the window, changes are paced by the frame interval again.
+    s.clock.set(2060);
     s.sender.current.setRow(1, 'output');
     const next = run(s, 2400).filter((i) => i.diff.length > 0);
-    expect(next[0]!.at).toBeGreaterThanOrEqual(2038 + 200);
+    expect(next[0]!.at).toBe(2033 + 200);
   });
 
   it('does not expedite a change that comes after the window', () => {
