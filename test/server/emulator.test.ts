@@ -465,6 +465,21 @@ describe('writing and parsing', () => {
     await e.flush();
   });
 
+  it('parses the write after user input at once (the echo of a keystroke), and sends no empty reply', async () => {
+    const e = emulator();
+    const replies: string[] = [];
+    e.onReply((r) => replies.push(r));
+    await e.flush();
+    e.write('a');
+    // Without user input, xterm parses on a timer: nothing yet.
+    expect(e.snapshot().lines[0]!.toString().trimEnd()).toBe('');
+    await e.flush();
+    e.noteUserInput();
+    e.write('b');
+    expect(e.snapshot().lines[0]!.toString().trimEnd()).toBe('ab');
+    expect(replies).toEqual([]);
+  });
+
   it('asks for a pause past highWaterBytes and refuses input past maxPendingBytes', async () => {
     const e = new Emulator({ cols: 10, rows: 3, highWaterBytes: 50, maxPendingBytes: 100 });
     emulators.push(e);
