@@ -10,10 +10,12 @@ type Suite = { readonly name: string; readonly run: () => Promise<BenchRow[]> };
 const suites: Suite[] = [
   { name: 'crypto', run: async () => (await import('./crypto.js')).run() },
   { name: 'sync', run: async () => (await import('./sync.js')).run() },
+  { name: 'sync-loopback', run: async () => (await import('./sync-loopback.js')).run() },
   { name: 'screen', run: async () => (await import('./screen.js')).run() },
   { name: 'emulator', run: async () => (await import('./emulator.js')).run() },
   { name: 'renderer', run: async () => (await import('./renderer.js')).run() },
   { name: 'prediction', run: async () => (await import('./prediction.js')).run() },
+  { name: 'prediction-e2e', run: async () => (await import('./prediction-e2e.js')).run() },
   { name: 'link', run: async () => (await import('./link.js')).run() },
   { name: 'ssh', run: async () => (await import('./ssh-bootstrap.js')).run() },
   { name: 'session', run: async () => (await import('./session.js')).run() },

@@ -122,6 +122,9 @@ export class NetworkTransport<L extends SyncState<L>, R extends SyncState<R>> {
 
   /** Sends whatever is due now. Returns the milliseconds until it should be called again. */
   tick(now: Millis = this.#clock()): Millis {
+    // A server does not know where its client is until the first authentic datagram. Sending then
+    // would record states the client never got, and later diffs would be based on them.
+    if (this.#link.connection.remote === null) return Infinity;
     const instruction = this.sync.tick(now);
     if (instruction !== null) {
       const message = compress(encodeInstruction(instruction));
@@ -136,6 +139,7 @@ export class NetworkTransport<L extends SyncState<L>, R extends SyncState<R>> {
   }
 
   waitTime(now: Millis = this.#clock()): Millis {
+    if (this.#link.connection.remote === null) return Infinity;
     return this.sync.waitTime(now);
   }
 

@@ -198,6 +198,39 @@ describe('NetworkTransport over a simulated network', () => {
 });
 
 describe('NetworkTransport over real UDP on 127.0.0.1', () => {
+  it('sends nothing before the client is known, so its first screen applies at once', async () => {
+    const key = SessionKey.generate();
+    const serverUdp = await UdpConnection.listen({ key, bindAddress: '127.0.0.1', portLow: 0, portHigh: 0 });
+    const clientUdp = await UdpConnection.connect({ key, host: '127.0.0.1', port: serverUdp.localPort! });
+    const clock = () => performance.now();
+    const random = (n: number) => SessionKey.generate().bytes.subarray(0, n);
+    const client = new NetworkTransport<UserStream, ScreenState>({ link: clientUdp, local: new UserStream(), remote: ScreenState.initial(), clock, random });
+    const server = new NetworkTransport<ScreenState, UserStream>({ link: serverUdp, local: ScreenState.initial(), remote: new UserStream(), clock, random });
+    try {
+      // The server runs its timers before any client exists (as the daemon does while it waits).
+      expect(server.tick()).toBe(Infinity);
+      expect(server.counters.instructionsSent).toBe(0);
+      const target = screenWith(blankFramebuffer(80, 24), 0, 'hello');
+      const next = server.local.clone();
+      next.setFramebuffer(target);
+      server.setLocal(next);
+      const outcomes: (string | null)[] = [];
+      serverUdp.onPayload((p) => server.receivePayload(p));
+      clientUdp.onPayload((p) => outcomes.push(client.receivePayload(p)));
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline && !framebuffersEqual(client.remote.framebuffer, target)) {
+        client.tick();
+        server.tick();
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      expect(framebuffersEqual(client.remote.framebuffer, target)).toBe(true);
+      expect(outcomes).not.toContain('unknown-base');
+    } finally {
+      await clientUdp.close();
+      await serverUdp.close();
+    }
+  });
+
   it('delivers every keystroke and the screen between two sockets', async () => {
     const key = SessionKey.generate();
     const serverUdp = await UdpConnection.listen({ key, bindAddress: '127.0.0.1', portLow: 0, portHigh: 0 });
