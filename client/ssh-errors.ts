@@ -68,8 +68,11 @@ export class ServerNotInstalledError extends Error {
   override readonly name = 'ServerNotInstalledError';
   constructor(serverCommand: string, host: string) {
     super(
-      `${serverCommand} was not found on ${host}: install tsmosh there (npm install -g tsmosh) so that ${serverCommand} is on the PATH ` +
-        'of a non-interactive login, or give its full path with --server.',
+      // A path the user gave cannot be "put on the PATH"; the path itself is what to check.
+      serverCommand.includes('/')
+        ? `${serverCommand} was not found on ${host}: check the path given with --server, or install tsmosh there (npm install -g tsmosh).`
+        : `${serverCommand} was not found on ${host}: install tsmosh there (npm install -g tsmosh) so that ${serverCommand} is on the PATH ` +
+            'of a non-interactive login, or give its full path with --server.',
     );
   }
 }

@@ -120,7 +120,12 @@ export class ClientProcess {
 
   /** Runs `tsmosh` with `args`; `env` is added to a minimal environment. */
   static start(args: string[], env: Record<string, string> = {}, cols = 80, rows = 24): ClientProcess {
-    const p = pty.spawn(process.execPath, [CLIENT_BIN, ...args], {
+    return ClientProcess.spawn(process.execPath, [CLIENT_BIN, ...args], env, cols, rows);
+  }
+
+  /** Runs `file args` on the PTY instead of the client itself (say, a wrapper that runs the client); `env` as for `start`. */
+  static spawn(file: string, args: string[], env: Record<string, string> = {}, cols = 80, rows = 24): ClientProcess {
+    const p = pty.spawn(file, args, {
       name: 'xterm-256color',
       cols,
       rows,
