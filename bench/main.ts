@@ -13,6 +13,7 @@ const suites: Suite[] = [
   { name: 'sync-loopback', run: async () => (await import('./sync-loopback.js')).run() },
   { name: 'screen', run: async () => (await import('./screen.js')).run() },
   { name: 'emulator', run: async () => (await import('./emulator.js')).run() },
+  { name: 'screen-pipeline', run: async () => (await import('./screen-pipeline.js')).run() },
   { name: 'renderer', run: async () => (await import('./renderer.js')).run() },
   { name: 'prediction', run: async () => (await import('./prediction.js')).run() },
   { name: 'prediction-e2e', run: async () => (await import('./prediction-e2e.js')).run() },
