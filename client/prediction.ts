@@ -92,6 +92,8 @@ class Epoch {
   /** Shown: confirmed by an echo, trusted at birth, or experimental mode. */
   confirmed: boolean;
   echoConfirmed = false;
+  /** Keys applied in this epoch; while 0 it holds no prediction and a newer frame may re-anchor it. */
+  keys = 0;
   constructor(
     readonly id: number,
     confirmed: boolean,
@@ -301,6 +303,7 @@ export class PredictionEngine {
     this.#judgeCells(this.#echoAck, 0);
     this.#judgeCursor();
     if (this.#blind) this.#tryAnchor();
+    else if (this.#epoch !== null && this.#epoch.keys === 0 && !this.#epoch.confirmed) this.#reanchor(fb);
     this.#policy.refresh(this.#anyShown());
   }
 
@@ -400,6 +403,7 @@ export class PredictionEngine {
   }
 
   #apply(action: KeyAction, seq: number): void {
+    this.#epoch!.keys++;
     if (this.#applied.length < MAX_APPLIED_KEYS) this.#applied.push({ action, seq, epochId: this.#epoch!.id });
     else this.#unloggedUpTo = seq;
     switch (action.kind) {
@@ -556,6 +560,18 @@ export class PredictionEngine {
       this.#lastPrompt = input;
     }
     this.#startEpoch(anchor, input?.x ?? -1, input?.y ?? -1);
+  }
+
+  /**
+   * A hidden epoch that no key has gone into yet is only a guess at where input will start, made on
+   * an older frame: read the newer one instead. At the start of a session the first frame often
+   * comes before the shell has drawn its prompt (a blank screen, nothing to trust), and after a
+   * command the prompt may come a frame after the anchor; without this the first keys there would
+   * stay hidden until an echo confirmed one, a round trip late.
+   */
+  #reanchor(fb: Framebuffer): void {
+    this.stats.epochs--;
+    this.#anchor(fb);
   }
 
   /**

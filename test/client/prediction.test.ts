@@ -78,6 +78,18 @@ class FullScreenEcho implements ScriptedApp {
   }
 }
 
+/** A shell whose prompt comes late: not drawn yet at the first frame, and after Enter only on `prompt()` (a command running). */
+class LatePromptShell implements ScriptedApp {
+  constructor(private readonly out: TextSink) {}
+  start(): void {}
+  prompt(): void {
+    this.out.write('$ ');
+  }
+  input(data: string): void {
+    for (const ch of data) this.out.write(ch === '\r' ? '\r\n' : ch);
+  }
+}
+
 describe('PredictionEngine at a shell prompt', () => {
   it('shows typed characters at once, underlined on a slow link, until the echo replaces them', async () => {
     const d = await shell();
@@ -437,6 +449,52 @@ describe('the early-prompt rule', () => {
     d.frame(1); // shows "ls" on the old line, which also looks like prompt + typed keys
     expect(d.text(1)).toBe('');
     expect(d.engine.blind).toBe(true);
+  });
+
+  it('at the start of a session, a first frame from before the prompt does not hide the first keys', async () => {
+    const d = await app((out) => new LatePromptShell(out)); // the first frame is blank
+    d.app.prompt();
+    await d.serve();
+    d.frame(0);
+    d.typeEach('ls');
+    expect(d.text(0)).toBe('$ ls');
+    expect(d.engine.stats.shapePromptEpochs).toBe(1);
+    await d.roundTrip();
+    nothingShown(d);
+    expect(d.engine.stats.wrongShown + d.engine.stats.wrongHidden).toBe(0);
+  });
+
+  it('after a command, a prompt that comes a frame after the anchor still shows the next keys at once', async () => {
+    const d = await app((out) => new LatePromptShell(out));
+    d.app.prompt();
+    await d.serve();
+    d.frame(0);
+    d.typeEach('sleep 1\r');
+    await d.roundTrip(); // the command runs: the cursor is on an empty row, no prompt yet
+    expect(d.serverText(1)).toBe('');
+    d.app.prompt();
+    await d.serve();
+    d.frame();
+    d.typeEach('ls');
+    expect(d.text(1)).toBe('$ ls');
+    await d.roundTrip();
+    nothingShown(d);
+    expect(d.engine.stats.wrongShown + d.engine.stats.wrongHidden).toBe(0);
+  });
+
+  it('a hidden epoch that keys went into is not re-anchored by a later frame', async () => {
+    const d = await app((out) => new LatePromptShell(out));
+    d.typeEach('ab'); // typed on the blank first frame: hidden, waiting for an echo
+    nothingShown(d);
+    d.app.prompt();
+    await d.emulator.flush();
+    d.frame(0); // the prompt appears, but the keys already belong to the blank-screen epoch
+    d.type('c');
+    nothingShown(d);
+    await d.roundTrip();
+    nothingShown(d);
+    expect(d.serverText(0)).toBe('$ abc');
+    expect(d.engine.stats.wrongShown).toBe(0);
   });
 
   it('learns a prompt: with the shape rule off, trusted after its echo was confirmed once', async () => {
