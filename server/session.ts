@@ -265,6 +265,9 @@ export class ServerSession {
     if (this.#transport.sync.sender.shutdownInProgress) return;
     const next = current.clone();
     if (dirty) next.setFramebuffer(this.#emulator!.snapshot());
+    // The echo ack confirms the client's predictions (its underline goes): it answers input, so it
+    // leaves at once rather than after the frame interval. At most once per batch of input.
+    if (ack !== current.echoAck) this.#transport.sync.sender.expedite(now, 0);
     next.setEchoAck(ack);
     this.#screenDirty = false;
     this.#transport.setLocal(next);
