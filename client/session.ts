@@ -171,8 +171,9 @@ export class ClientSession {
           break;
       }
     }
-    this.#draw();
+    // Send first, then draw: the keystroke's trip to the server is the long pole.
     this.#schedule();
+    this.#draw();
   }
 
   #suspend(): void {
