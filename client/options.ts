@@ -147,6 +147,8 @@ Options taking a value accept both --opt=VALUE and --opt VALUE; short ones -xVAL
 
 Environment:
   ${PREDICTION_ENV}  default for --predict
+  TSMOSH_ESCAPE_KEY          the escape key (default Ctrl-^): one character such as ^] or ~;
+                             empty disables it
   ${KEY_ENV}                 the session key for --connect (never put a key on a command line)
   ${LAST_CONTACT_ENV}     show "Last contact N seconds ago" after this many ms without
                              hearing from the server (default: ${DEFAULT_STATUS_TIMINGS.serverLateMs})
