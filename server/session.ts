@@ -128,12 +128,16 @@ export class ServerSession {
   /** SIGTERM / SIGHUP: end cleanly, telling the client. */
   terminate(reason: string): void {
     this.#end(reason);
+    this.#schedule();
   }
 
   /** SIGUSR1: end only if the client has been silent long enough (all sessions, if no limit is set). */
   signalIdle(): void {
     const limit = this.#timeouts.signalIdleMs;
-    if (limit === null || this.#silence() >= limit) this.#end(`Signal received; the client was idle for ${Math.round(this.#silence() / 1000)} seconds.`);
+    if (limit === null || this.#silence() >= limit) {
+      this.#end(`Signal received; the client was idle for ${Math.round(this.#silence() / 1000)} seconds.`);
+      this.#schedule();
+    }
   }
 
   #silence(): Millis {
@@ -229,6 +233,7 @@ export class ServerSession {
     const finish = (): void => {
       this.#screenDirty = true;
       this.#end(`The shell exited with status ${exit.status}.`);
+      this.#schedule();
     };
     const emulator = this.#emulator;
     if (emulator === null) finish();
@@ -239,7 +244,10 @@ export class ServerSession {
     if (this.#pty !== null && this.#shellExit === null) this.#pty.kill('SIGHUP');
   }
 
-  /** Starts the end from this side: the final screen (with the shell's exit status) and the shutdown handshake. */
+  /**
+   * Starts the end from this side: the final screen (with the shell's exit status) and the shutdown
+   * handshake. Callers outside the loop then call `#schedule()`.
+   */
   #end(reason: string): void {
     if (this.#ending !== null) return;
     this.#ending = reason;
@@ -253,7 +261,6 @@ export class ServerSession {
     state.setExitStatus(this.#shellExit?.status ?? null);
     this.#transport.setLocal(state);
     this.#transport.startShutdown();
-    this.#schedule();
   }
 
   #publishScreen(): void {
