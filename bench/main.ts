@@ -1,6 +1,9 @@
 /**
- * `npm run bench`: runs every benchmark suite and prints one table.
- * Speed and size are measured here, never asserted in tests (a timed test is flaky on 2 cores).
+ * `npm run bench`: the performance report (bench/report.ts): tsmosh, mosh and ssh on the same
+ * links, printed as tables and written to bench/results/. `npm run bench -- --quick` is the short
+ * version. `npm run bench -- micro` runs every other suite and prints one table;
+ * `npm run bench -- screen` runs one. Speed and size are measured here, never asserted in tests
+ * (a timed test is flaky on 2 cores).
  */
 import type { BenchRow } from './bench-row.js';
 
@@ -33,15 +36,26 @@ function printTable(rows: readonly BenchRow[]): void {
   for (const c of cells) console.log(line(c));
 }
 
-async function main(): Promise<void> {
-  const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+/** Runs the named suites (`micro`: all of them) and prints their rows as one table. */
+async function runSuites(only: readonly string[]): Promise<void> {
+  const all = only.includes('micro');
+  const unknown = only.filter((name) => name !== 'micro' && !suites.some((s) => s.name === name));
+  if (unknown.length > 0) throw new Error(`unknown suite ${unknown.join(', ')}; the suites are report, micro, ${suites.map((s) => s.name).join(', ')}`);
   const rows: BenchRow[] = [];
   for (const suite of suites) {
-    if (only.length > 0 && !only.includes(suite.name)) continue;
+    if (!all && !only.includes(suite.name)) continue;
     process.stderr.write(`running ${suite.name}...\n`);
     rows.push(...(await suite.run()));
   }
   printTable(rows);
+}
+
+async function main(): Promise<void> {
+  const named = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const suiteNames = named.filter((name) => name !== 'report');
+  // The report prints its own tables; its options (--quick, --links=…, --tools=…) are read from argv.
+  if (suiteNames.length === 0) await (await import('./report.js')).run();
+  else await runSuites(suiteNames);
 }
 
 main().catch((err: unknown) => {
