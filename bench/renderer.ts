@@ -6,20 +6,10 @@
  */
 import { renderFrame } from '../client/renderer.js';
 import { ColorKind, DEFAULT_CURSOR, Row, blankFramebuffer, color, type Framebuffer } from '../protocol/framebuffer.js';
+import { seededRandom as prng } from '../test/support/seeded-random.js';
 import { microsPerCall, type BenchRow } from './bench-row.js';
 
 const FRAME_BUDGET_MICROS = 1000;
-
-/** A small deterministic PRNG so every run measures the same screens. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const WORDS = ['drwxr-xr-x', 'user', 'staff', '4096', 'Jun', 'src', 'index.ts', 'README.md', 'const', 'return', 'function', '=>', '{', '}', '// note'];
 const PALETTE = [0, 0, color(ColorKind.Palette16, 4), color(ColorKind.Palette16, 2), color(ColorKind.Palette256, 208), color(ColorKind.Rgb, 0x88aaff)];

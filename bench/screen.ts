@@ -7,21 +7,11 @@ import { deflateRawSync } from 'node:zlib';
 import { ByteWriter } from '../protocol/byte-writer.js';
 import { ColorKind, DEFAULT_CURSOR, Row, blankFramebuffer, color, framebuffersEqual, type Framebuffer } from '../protocol/framebuffer.js';
 import { applyFramebufferDiff, diffFramebuffers } from '../protocol/screen-diff.js';
+import { seededRandom as prng } from '../test/support/seeded-random.js';
 import { microsPerCall, type BenchRow } from './bench-row.js';
 
 const KEYSTROKE_TARGET_BYTES = 40;
 const FULL_CHANGE_TARGET_MICROS = 500;
-
-/** A small deterministic PRNG so every run measures the same screens. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const WORDS = ['drwxr-xr-x', 'user', 'staff', '4096', 'Jun', 'src', 'index.ts', 'README.md', 'const', 'return', 'function', '=>', '{', '}', '// note'];
 

@@ -197,15 +197,21 @@ describe('NetworkTransport over a simulated network', () => {
   }
 });
 
+/** A client and a server transport over two real UDP sockets on 127.0.0.1. */
+async function udpPair() {
+  const key = SessionKey.generate();
+  const serverUdp = await UdpConnection.listen({ key, bindAddress: '127.0.0.1', portLow: 0, portHigh: 0 });
+  const clientUdp = await UdpConnection.connect({ key, host: '127.0.0.1', port: serverUdp.localPort! });
+  const clock = () => performance.now();
+  const random = (n: number) => SessionKey.generate().bytes.subarray(0, n);
+  const client = new NetworkTransport<UserStream, ScreenState>({ link: clientUdp, local: new UserStream(), remote: ScreenState.initial(), clock, random });
+  const server = new NetworkTransport<ScreenState, UserStream>({ link: serverUdp, local: ScreenState.initial(), remote: new UserStream(), clock, random });
+  return { serverUdp, clientUdp, client, server };
+}
+
 describe('NetworkTransport over real UDP on 127.0.0.1', () => {
   it('sends nothing before the client is known, so its first screen applies at once', async () => {
-    const key = SessionKey.generate();
-    const serverUdp = await UdpConnection.listen({ key, bindAddress: '127.0.0.1', portLow: 0, portHigh: 0 });
-    const clientUdp = await UdpConnection.connect({ key, host: '127.0.0.1', port: serverUdp.localPort! });
-    const clock = () => performance.now();
-    const random = (n: number) => SessionKey.generate().bytes.subarray(0, n);
-    const client = new NetworkTransport<UserStream, ScreenState>({ link: clientUdp, local: new UserStream(), remote: ScreenState.initial(), clock, random });
-    const server = new NetworkTransport<ScreenState, UserStream>({ link: serverUdp, local: ScreenState.initial(), remote: new UserStream(), clock, random });
+    const { serverUdp, clientUdp, client, server } = await udpPair();
     try {
       // The server runs its timers before any client exists (as the daemon does while it waits).
       expect(server.tick()).toBe(Infinity);
@@ -232,13 +238,7 @@ describe('NetworkTransport over real UDP on 127.0.0.1', () => {
   });
 
   it('delivers every keystroke and the screen between two sockets', async () => {
-    const key = SessionKey.generate();
-    const serverUdp = await UdpConnection.listen({ key, bindAddress: '127.0.0.1', portLow: 0, portHigh: 0 });
-    const clientUdp = await UdpConnection.connect({ key, host: '127.0.0.1', port: serverUdp.localPort! });
-    const clock = () => performance.now();
-    const random = (n: number) => SessionKey.generate().bytes.subarray(0, n);
-    const client = new NetworkTransport<UserStream, ScreenState>({ link: clientUdp, local: new UserStream(), remote: ScreenState.initial(), clock, random });
-    const server = new NetworkTransport<ScreenState, UserStream>({ link: serverUdp, local: ScreenState.initial(), remote: new UserStream(), clock, random });
+    const { serverUdp, clientUdp, client, server } = await udpPair();
     const delivered: number[] = [];
     let consumed = 0;
     serverUdp.onPayload((p) => {
