@@ -31,10 +31,10 @@
  */
 import type { BenchRow } from './bench-row.js';
 import { median, percentile } from './sample-stats.js';
-import { FrameTap } from '../test/support/frame-tap.js';
 import { BACKSPACE, ENTER, KeystrokeTracker, type TrackedKey } from '../test/support/keystroke-tracker.js';
-import { LinkEmulator, type LinkEmulatorStats } from '../test/support/link-emulator.js';
+import type { LinkEmulatorStats } from '../test/support/link-emulator.js';
 import { ClientProcess, framebufferLines, startInProcessServer, waitUntil } from '../test/support/live-session.js';
+import { startLossySession } from '../test/support/lossy-session.js';
 import { ScreenTimeline } from '../test/support/screen-timeline.js';
 import { seededRandom } from '../test/support/seeded-random.js';
 
@@ -76,17 +76,10 @@ interface LossyRun {
 async function lossyRun(linkSeed: number, typistSeed: number): Promise<LossyRun> {
   const cleanups: (() => void | Promise<void>)[] = [];
   try {
-    const server = await startInProcessServer();
-    cleanups.push(() => server.session.terminate('benchmark over'));
-    const profile = { delayMs: ONE_WAY_DELAY_MS, loss: LOSS };
-    const relay = await LinkEmulator.start({ server: { address: '127.0.0.1', port: server.port }, up: profile, down: profile, seed: linkSeed });
-    cleanups.push(() => relay.close());
-    const tap = await FrameTap.start({ upstream: { address: '127.0.0.1', port: relay.port }, key: server.key });
-    cleanups.push(() => tap.close());
-    const client = ClientProcess.connect('127.0.0.1', tap.port, server.key, {}, COLS, ROWS);
-    cleanups.push(() => client.dispose());
-    const timeline = new ScreenTimeline(client);
-    cleanups.push(() => timeline.dispose());
+    const { server, relay, tap, client, timeline } = await startLossySession(
+      { oneWayDelayMs: ONE_WAY_DELAY_MS, loss: LOSS, seed: linkSeed, cols: COLS, rows: ROWS },
+      cleanups,
+    );
 
     await client.waitForScreen('the first prompt', (t) => t.startsWith('$'), 30_000);
     // The client's only input so far is its window size; the tracked keys follow it.

@@ -10,11 +10,11 @@
  * one-way delay after it was typed (the server cannot even have had it yet).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { FrameTap } from '../support/frame-tap.js';
+import type { FrameTap } from '../support/frame-tap.js';
 import { ENTER, KeystrokeTracker } from '../support/keystroke-tracker.js';
-import { LinkEmulator } from '../support/link-emulator.js';
-import { ClientProcess, startInProcessServer, waitUntil, type InProcessServer } from '../support/live-session.js';
-import { ScreenTimeline } from '../support/screen-timeline.js';
+import { waitUntil, type ClientProcess, type InProcessServer } from '../support/live-session.js';
+import { startLossySession } from '../support/lossy-session.js';
+import type { ScreenTimeline } from '../support/screen-timeline.js';
 
 const ONE_WAY_MS = 125;
 const RTT_MS = 2 * ONE_WAY_MS;
@@ -40,17 +40,10 @@ interface LossySession {
 }
 
 async function lossySession(): Promise<LossySession> {
-  const server = await startInProcessServer();
-  cleanups.push(() => server.session.terminate('test over'));
-  const profile = { delayMs: ONE_WAY_MS, loss: LOSS };
-  const relay = await LinkEmulator.start({ server: { address: '127.0.0.1', port: server.port }, up: profile, down: profile, seed: LINK_SEED });
-  cleanups.push(() => relay.close());
-  const tap = await FrameTap.start({ upstream: { address: '127.0.0.1', port: relay.port }, key: server.key });
-  cleanups.push(() => tap.close());
-  const client = ClientProcess.connect('127.0.0.1', tap.port, server.key, {}, COLS, ROWS);
-  cleanups.push(() => client.dispose());
-  const timeline = new ScreenTimeline(client);
-  cleanups.push(() => timeline.dispose());
+  const { server, tap, client, timeline } = await startLossySession(
+    { oneWayDelayMs: ONE_WAY_MS, loss: LOSS, seed: LINK_SEED, cols: COLS, rows: ROWS },
+    cleanups,
+  );
   await client.waitForScreen('the shell prompt', (t) => t.startsWith('$'), 20_000);
   // A few round trips of heartbeats and acks: the client has an RTT estimate (250 ms: predictions shown).
   await sleep(4 * RTT_MS);

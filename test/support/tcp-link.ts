@@ -7,6 +7,7 @@ import {
   tcpDataWireBytes,
   tcpPathProfile,
   TcpPathModel,
+  ZERO_TCP_PATH_STATS,
   type TcpPathProfile,
   type TcpPathStats,
 } from './tcp-path-model.js';
@@ -48,16 +49,7 @@ export function tcpWireBytes(stats: TcpLinkStats): { readonly up: number; readon
   };
 }
 
-const ZERO_STATS: TcpPathStats = Object.freeze({
-  writtenBytes: 0,
-  deliveredBytes: 0,
-  segmentsSent: 0,
-  retransmissions: 0,
-  payloadBytesSent: 0,
-  acksSent: 0,
-  reductions: 0,
-  timeouts: 0,
-});
+const ZERO_STATS = ZERO_TCP_PATH_STATS;
 
 function addStats(a: TcpPathStats, b: TcpPathStats): TcpPathStats {
   return {

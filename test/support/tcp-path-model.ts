@@ -93,6 +93,18 @@ export interface TcpPathStats {
   readonly timeouts: number;
 }
 
+/** Every counter at zero. */
+export const ZERO_TCP_PATH_STATS: TcpPathStats = Object.freeze({
+  writtenBytes: 0,
+  deliveredBytes: 0,
+  segmentsSent: 0,
+  retransmissions: 0,
+  payloadBytesSent: 0,
+  acksSent: 0,
+  reductions: 0,
+  timeouts: 0,
+});
+
 /** Bytes on the wire for one direction's data: payload plus headers of every segment. */
 export function tcpDataWireBytes(stats: TcpPathStats): number {
   return stats.payloadBytesSent + stats.segmentsSent * TCP_HEADER_BYTES;
@@ -141,16 +153,7 @@ export class TcpPathModel {
   /** Losses of segments up to this id belong to the loss episode already answered. */
   #recoveryPoint = -1;
   #lastSendAt: Millis = -Infinity;
-  #stats = {
-    writtenBytes: 0,
-    deliveredBytes: 0,
-    segmentsSent: 0,
-    retransmissions: 0,
-    payloadBytesSent: 0,
-    acksSent: 0,
-    reductions: 0,
-    timeouts: 0,
-  };
+  #stats: { -readonly [K in keyof TcpPathStats]: TcpPathStats[K] } = { ...ZERO_TCP_PATH_STATS };
   /** Half ACKs owed for full-sized segments (one ACK per two). */
   #halfAcks = 0;
 
