@@ -105,7 +105,7 @@ export class ClientSession {
   /** Takes over the terminal and runs until the session ends. */
   run(): Promise<ClientEnd> {
     const { terminal } = this.#o;
-    terminal.enter(this.#enterSequence(), this.#exitSequence());
+    terminal.enter(this.#enterSequence(), () => this.#exitSequence());
     const size = terminal.size();
     this.#transport.local.pushResize(size.cols, size.rows);
     terminal.onInput((bytes) => this.#onInput(bytes));
@@ -183,7 +183,7 @@ export class ClientSession {
       this.#draw();
       this.#schedule();
     });
-    terminal.suspend(this.#enterSequence(), this.#exitSequence(), '\r\n[tsmosh is suspended.]\r\n');
+    terminal.suspend(this.#enterSequence(), () => this.#exitSequence(), '\r\n[tsmosh is suspended.]\r\n');
   }
 
   #onPayload(payload: Uint8Array): void {
@@ -246,7 +246,6 @@ export class ClientSession {
     const out = renderFrame(this.#shown, target, this.#o.capabilities);
     this.#shown = target;
     this.#o.terminal.write(out);
-    this.#o.terminal.setRestoreSequence(this.#exitSequence());
   }
 
   #schedule(): void {
@@ -304,8 +303,7 @@ export class ClientSession {
       const fb = this.#transport.remote.framebuffer;
       this.#o.terminal.write(renderFrame(this.#shown, fb, this.#o.capabilities));
       this.#shown = fb;
-      this.#o.terminal.setRestoreSequence(this.#exitSequence());
-    }
+      }
     this.#ended = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
     if (this.#ticker !== null) clearInterval(this.#ticker);

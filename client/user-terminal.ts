@@ -16,7 +16,8 @@ export interface TerminalSize {
 export class UserTerminal {
   readonly #input: ReadStream;
   readonly #output: WriteStream;
-  #restoreSequence: string | null = null;
+  /** Makes what `restore` writes; asked only then, since it depends on what is on screen at that moment. */
+  #restoreSequence: (() => string) | null = null;
   #raw = false;
 
   constructor(input: ReadStream = process.stdin as ReadStream, output: WriteStream = process.stdout as WriteStream) {
@@ -33,18 +34,13 @@ export class UserTerminal {
     return { cols, rows };
   }
 
-  /** Takes over the terminal: raw mode, then `enterSequence`; `restoreSequence` undoes it. */
-  enter(enterSequence: string, restoreSequence: string): void {
+  /** Takes over the terminal: raw mode, then `enterSequence`; what `restoreSequence()` returns undoes it. */
+  enter(enterSequence: string, restoreSequence: () => string): void {
     this.#restoreSequence = restoreSequence;
     this.#input.setRawMode(true);
     this.#raw = true;
     this.#input.resume();
     this.write(enterSequence);
-  }
-
-  /** Changes what `restore` writes, e.g. once modes the remote turned on must be turned off again. */
-  setRestoreSequence(sequence: string): void {
-    if (this.#restoreSequence !== null) this.#restoreSequence = sequence;
   }
 
   write(data: string): void {
@@ -66,8 +62,17 @@ export class UserTerminal {
 
   /** Gives the terminal back as it was. Safe to call any number of times, from any exit path. */
   restore(): void {
-    const seq = this.#restoreSequence;
+    const make = this.#restoreSequence;
     this.#restoreSequence = null;
+    let seq: string | null = null;
+    if (make !== null) {
+      try {
+        seq = make();
+      } catch {
+        // Even on a broken path: leave the alternate screen, show the cursor, reset attributes.
+        seq = '\x1b[m\x1b[?25h\x1b[?1049l';
+      }
+    }
     if (seq !== null) {
       try {
         // Synchronous, so it lands even when the process is about to exit.
@@ -88,7 +93,7 @@ export class UserTerminal {
   }
 
   /** Hands the terminal back for a suspend (Ctrl-^ Ctrl-Z) and takes it again on SIGCONT. */
-  suspend(enterSequence: string, restoreSequence: string, message: string): void {
+  suspend(enterSequence: string, restoreSequence: () => string, message: string): void {
     this.restore();
     this.write(message);
     process.once('SIGCONT', () => this.enter(enterSequence, restoreSequence));
