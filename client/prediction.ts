@@ -189,6 +189,7 @@ export class PredictionEngine {
   #epoch: Epoch | null = null;
   /** Blind: keys are deferred until a frame shows the effect of key #blindUntil. */
   #blind = true;
+  #lastKeysShown = false;
   #blindUntil = 0;
   #deferred: DeferredKey[] = [];
   /**
@@ -271,6 +272,14 @@ export class PredictionEngine {
     return this.#blind;
   }
 
+  /**
+   * Whether the keys of the last `onKeys` are all on screen as predictions now: the user already
+   * sees them, so the server's echo only confirms them and they need not leave before the next frame.
+   */
+  get lastKeysShown(): boolean {
+    return this.#lastKeysShown;
+  }
+
   setRtt(srttMs: Millis): void {
     this.#policy.setRtt(srttMs, this.#anyShown());
   }
@@ -309,6 +318,7 @@ export class PredictionEngine {
 
   /** One keyboard read, carried to the server as UserStream event number `inputSeq`. */
   onKeys(bytes: Uint8Array, inputSeq: number): void {
+    this.#lastKeysShown = false;
     if (!this.#policy.enabled) {
       // Still count keys: switching prediction on later must wait for the server to show them.
       this.#lastSeq = Math.max(this.#lastSeq, inputSeq);
@@ -322,10 +332,13 @@ export class PredictionEngine {
     }
     const actions = parseKeys(bytes, this.#pasteBytes);
     if (this.#blind) this.#tryAnchor();
+    let predictable = true;
     for (const action of actions) {
+      if (action.kind !== 'print' && action.kind !== 'backspace' && action.kind !== 'left' && action.kind !== 'right') predictable = false;
       if (this.#blind) this.#defer(action, inputSeq);
       else this.#apply(action, inputSeq);
     }
+    this.#lastKeysShown = predictable && this.#policy.show && !this.#blind && this.#epoch !== null && this.#epoch.confirmed;
   }
 
   /**

@@ -152,9 +152,11 @@ export class ClientSession {
             break;
           }
           stream.pushKeys(action.bytes);
-          // A keystroke leaves at once, not after the frame interval (which still paces retransmissions).
-          this.#transport.sync.sender.expedite(this.#clock(), KEYSTROKE_EXPEDITE_MS);
           this.#prediction.onKeys(action.bytes, stream.totalEvents);
+          // A keystroke whose effect the user cannot see yet leaves at once. One already on screen as a
+          // prediction waits for the frame interval as in Mosh (on a slow link, about one frame in
+          // flight): its echo only confirms it, and keys typed together then share a datagram.
+          if (!this.#prediction.lastKeysShown) this.#transport.sync.sender.expedite(this.#clock(), KEYSTROKE_EXPEDITE_MS);
           break;
         }
         case 'quit':

@@ -15,8 +15,11 @@
 import { ByteReader } from './byte-reader.js';
 import { ByteWriter } from './byte-writer.js';
 
-/** Bump whenever the meaning or layout of an Instruction or of a state diff changes. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Bump whenever the meaning or layout of an Instruction, of a state diff, or of the message around
+ * it changes. 2: messages start with a storage marker (compressor.ts).
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** The `newNum` of every Instruction a peer sends once it is shutting down (Mosh: UINT64_MAX). */
 export const SHUTDOWN_STATE = Number.MAX_SAFE_INTEGER;

@@ -96,6 +96,8 @@ export class Emulator {
   #written = 0;
   #parsedCount = 0;
   #pendingBytes = 0;
+  /** The last write parsed did not end with a line feed: the bottom line may be half written. */
+  #endsMidLine = false;
   /** Resolvers waiting for #parsedCount to reach a target, in target order. */
   #flushes: { readonly target: number; readonly resolve: () => void }[] = [];
   #last: Framebuffer | undefined;
@@ -145,6 +147,19 @@ export class Emulator {
     return this.#pendingBytes;
   }
 
+  /** How many writes have been parsed so far. */
+  get parsedWrites(): number {
+    return this.#parsedCount;
+  }
+
+  /**
+   * True when the last write parsed ended inside a line. While output streams in (`yes`, `seq`), a
+   * screen caught then differs from the next only by a half-written bottom line: not worth a frame.
+   */
+  get endsMidLine(): boolean {
+    return this.#endsMidLine;
+  }
+
   /**
    * True between `CSI ? 2026 h` and `l` (synchronized output): the application is midway through
    * drawing a frame, so a snapshot now may show a half-drawn screen.
@@ -173,7 +188,9 @@ export class Emulator {
     if (this.#pendingBytes + length > this.#maxPendingBytes) throw new EmulatorOverloadedError(this.#pendingBytes);
     this.#written++;
     this.#pendingBytes += length;
+    const endsWithLineFeed = typeof data === 'string' ? data.charCodeAt(length - 1) === 0x0a : data[length - 1] === 0x0a;
     this.#term.write(data, () => {
+      this.#endsMidLine = !endsWithLineFeed;
       this.#parsedCount++;
       this.#pendingBytes -= length;
       this.#resolveFlushes();

@@ -9,12 +9,12 @@
 import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock, type Millis } from '../protocol/clock.js';
 import { SERVER_FRAME_TIMING, type FrameTiming } from '../protocol/frame-timing.js';
-import type { Framebuffer } from '../protocol/framebuffer.js';
+import { framebuffersEqual, type Framebuffer } from '../protocol/framebuffer.js';
 import { NetworkTransport } from '../protocol/network-transport.js';
 import { ScreenState } from '../protocol/screen-state.js';
 import type { UdpConnection } from '../protocol/udp-connection.js';
 import { UserStream } from '../protocol/user-stream.js';
-import { EchoAckTracker, ECHO_DELAY_MS } from './echo-ack.js';
+import { EchoAckTracker, ECHO_DELAY_MS, ECHO_QUIET_MS } from './echo-ack.js';
 import { Emulator } from './emulator.js';
 import { PtyHost, type ShellExit } from './pty-host.js';
 
@@ -29,8 +29,23 @@ export interface ServerTimeouts {
   /** SIGUSR1 ends the session only if the client has been silent this long; null: always (TSMOSH_SERVER_SIGNAL_TMOUT). */
   readonly signalIdleMs: Millis | null;
   readonly echoDelayMs: Millis;
+  /** Input the application answered is echo-acknowledged once its output has been quiet this long. */
+  readonly echoQuietMs: Millis;
   /** A screen change this soon after keystrokes reach the shell is their echo: it skips the frame interval. */
   readonly expediteWindowMs: Millis;
+  /**
+   * While output streams in, a screen whose bottom line is half written is published only if no
+   * more output comes for this long (see Emulator.endsMidLine): under `yes` the screens then look
+   * alike from frame to frame and most frames need not be sent at all.
+   */
+  readonly partialLineHoldMs: Millis;
+  /**
+   * Above this smoothed RTT the echo of a keystroke waits for its echo ack (about `echoQuietMs`)
+   * and both leave in one frame: the client shows its predictions there, so the echo only confirms
+   * them, and one datagram per keystroke instead of two matters more than 4 ms. At or below it (the
+   * client's own threshold for hiding predictions) the echo is what the user sees and leaves at once.
+   */
+  readonly immediateEchoMaxRttMs: Millis;
 }
 
 export const DEFAULT_SERVER_TIMEOUTS: ServerTimeouts = Object.freeze({
@@ -38,7 +53,10 @@ export const DEFAULT_SERVER_TIMEOUTS: ServerTimeouts = Object.freeze({
   networkIdleMs: null,
   signalIdleMs: null,
   echoDelayMs: ECHO_DELAY_MS,
+  echoQuietMs: ECHO_QUIET_MS,
   expediteWindowMs: 20,
+  partialLineHoldMs: 3,
+  immediateEchoMaxRttMs: 40,
 });
 
 export interface ServerSessionOptions {
@@ -74,6 +92,11 @@ export class ServerSession {
   /** UserStream events already given to the PTY. */
   #consumed = 0;
   #screenDirty = false;
+  /** When the emulator last finished parsing a slice of output, and how many PTY reads it had parsed then. */
+  #lastParsedAt: Millis = -Infinity;
+  #parsedWrites = 0;
+  /** A half-written screen waits to be published (see partialLineHoldMs). */
+  #partialHeld = false;
   #timer: NodeJS.Timeout | null = null;
   #ending: string | null = null;
   #shellExit: ShellExit | null = null;
@@ -87,7 +110,7 @@ export class ServerSession {
     this.#timeouts = { ...DEFAULT_SERVER_TIMEOUTS, ...options.timeouts };
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log ?? (() => {});
-    this.#echo = new EchoAckTracker(this.#timeouts.echoDelayMs);
+    this.#echo = new EchoAckTracker(this.#timeouts.echoDelayMs, this.#timeouts.echoQuietMs);
     this.#startedAt = this.#clock();
     this.#transport = new NetworkTransport<ScreenState, UserStream>({
       link: this.#udp,
@@ -187,7 +210,15 @@ export class ServerSession {
         paused = false;
         pty.resume();
       }
-      this.#screenDirty = true;
+      const now = this.#clock();
+      this.#echo.output(now);
+      // Output is streaming if more is queued, this slice parsed several PTY reads, or the last slice just ended.
+      const writes = emulator.parsedWrites;
+      const streaming = emulator.pendingBytes > 0 || writes - this.#parsedWrites > 1 || now - this.#lastParsedAt < this.#timeouts.partialLineHoldMs;
+      this.#parsedWrites = writes;
+      this.#lastParsedAt = now;
+      this.#partialHeld = emulator.endsMidLine && streaming;
+      if (!this.#partialHeld) this.#screenDirty = true;
       this.#schedule();
     });
     this.#emulator = emulator;
@@ -220,7 +251,9 @@ export class ServerSession {
       }
     }
     this.#echo.delivered(this.#consumed, now);
-    if (events.some((e) => e.kind === 'keys')) this.#transport.sync.sender.expedite(now, this.#timeouts.expediteWindowMs);
+    if (events.some((e) => e.kind === 'keys') && this.#udp.connection.srtt <= this.#timeouts.immediateEchoMaxRttMs) {
+      this.#transport.sync.sender.expedite(now, this.#timeouts.expediteWindowMs);
+    }
     this.#transport.sync.receiver.rationalize();
   }
 
@@ -265,18 +298,29 @@ export class ServerSession {
 
   #publishScreen(): void {
     const now = this.#clock();
+    if (this.#partialHeld && now - this.#lastParsedAt >= this.#timeouts.partialLineHoldMs) {
+      this.#partialHeld = false;
+      this.#screenDirty = true;
+    }
     const ack = this.#echo.ack(now);
     const current = this.#transport.local;
-    const dirty = this.#screenDirty && this.#emulator !== null;
-    if (!dirty && ack === current.echoAck) return;
+    const emulator = this.#emulator;
+    let screen: Framebuffer | null = null;
+    if (this.#screenDirty && emulator !== null && !this.#transport.sync.sender.shutdownInProgress) {
+      this.#screenDirty = false;
+      screen = emulator.snapshot();
+      // A new snapshot that looks the same keeps the old object, so the sender's many comparisons
+      // of `current` with what it sent stay identity checks (under a flood they were 6% of the CPU).
+      if (framebuffersEqual(screen, current.framebuffer)) screen = null;
+    }
+    if (screen === null && ack === current.echoAck) return;
     if (this.#transport.sync.sender.shutdownInProgress) return;
     const next = current.clone();
-    if (dirty) next.setFramebuffer(this.#emulator!.snapshot());
+    if (screen !== null) next.setFramebuffer(screen);
     // The echo ack confirms the client's predictions (its underline goes): it answers input, so it
     // leaves at once rather than after the frame interval. At most once per batch of input.
     if (ack !== current.echoAck) this.#transport.sync.sender.expedite(now, 0);
     next.setEchoAck(ack);
-    this.#screenDirty = false;
     this.#transport.setLocal(next);
   }
 
@@ -316,6 +360,7 @@ export class ServerSession {
       return Infinity;
     }
     wait = Math.min(wait, this.#echo.waitTime(now));
+    if (this.#partialHeld) wait = Math.min(wait, Math.max(0, this.#lastParsedAt + this.#timeouts.partialLineHoldMs - now));
     if (this.#ending === null) wait = Math.min(wait, this.#lifetimeWait(now));
     return wait;
   }

@@ -621,6 +621,41 @@ describe('edges', () => {
   });
 });
 
+describe('lastKeysShown (the client paces keys already on screen)', () => {
+  it('is true for printable keys, backspace and arrows shown as predictions, false for Enter and control keys', async () => {
+    const d = await shell();
+    d.type('a');
+    expect(d.text(0)).toBe(`${PROMPT}a`);
+    expect(d.engine.lastKeysShown).toBe(true);
+    d.type('\x7f');
+    expect(d.engine.lastKeysShown).toBe(true);
+    d.type('\x1b[D');
+    expect(d.engine.lastKeysShown).toBe(true);
+    d.type('\r');
+    expect(d.engine.lastKeysShown).toBe(false);
+    d.type('\x03');
+    expect(d.engine.lastKeysShown).toBe(false);
+  });
+
+  it('is false when the key is predicted but hidden: a fast link, an unconfirmed epoch, or never', async () => {
+    const fast = await shell({ srttMs: 20 });
+    fast.type('a');
+    nothingShown(fast);
+    expect(fast.engine.lastKeysShown).toBe(false);
+
+    const vim = await app((out, cols, rows) => new FakeVim(out, cols, rows));
+    vim.type('i');
+    expect(vim.engine.lastKeysShown).toBe(false);
+    vim.type('x');
+    nothingShown(vim);
+    expect(vim.engine.lastKeysShown).toBe(false);
+
+    const never = await shell({ engine: { mode: 'never' } });
+    never.type('a');
+    expect(never.engine.lastKeysShown).toBe(false);
+  });
+});
+
 describe('modes and thresholds', () => {
   it('never: inert', async () => {
     const d = await shell({ engine: { mode: 'never' } });

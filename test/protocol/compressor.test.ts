@@ -1,7 +1,7 @@
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DecompressionError, compress, decompress } from '../../protocol/compressor.js';
+import { COMPRESS_MIN_BYTES, DEFLATED, DecompressionError, STORED, compress, decompress } from '../../protocol/compressor.js';
 
 const SEED = 4242;
 
@@ -24,11 +24,34 @@ describe('compress / decompress', () => {
     );
   });
 
-  it('is raw DEFLATE (no zlib header), so any inflateRaw can read it', () => {
+  it('deflates a large message: a marker byte, then raw DEFLATE (no zlib header) any inflateRaw can read', () => {
     const diff = screenDiff(2048);
     const packed = compress(diff);
-    expect(Buffer.from(zlib.inflateRawSync(packed)).equals(Buffer.from(diff))).toBe(true);
+    expect(packed[0]).toBe(DEFLATED);
+    expect(Buffer.from(zlib.inflateRawSync(packed.subarray(1))).equals(Buffer.from(diff))).toBe(true);
     expect(packed.length).toBeLessThan(diff.length / 3);
+  });
+
+  it('stores a small message as is, one byte longer (no zlib call on the keystroke path)', () => {
+    const small = screenDiff(COMPRESS_MIN_BYTES - 1);
+    const packed = compress(small);
+    expect(packed[0]).toBe(STORED);
+    expect(packed.length).toBe(small.length + 1);
+    expect(Buffer.from(packed.subarray(1)).equals(Buffer.from(small))).toBe(true);
+  });
+
+  it('stores a large message that does not compress, so nothing grows by more than one byte', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 3000 }), (bytes) => {
+        expect(compress(bytes).length).toBeLessThanOrEqual(bytes.length + 1);
+      }),
+      { seed: SEED, numRuns: 100 },
+    );
+  });
+
+  it('refuses an unknown marker and an empty message', () => {
+    expect(() => decompress(Uint8Array.of(2, 1, 2, 3), 100)).toThrow(/unknown way/);
+    expect(() => decompress(new Uint8Array(0), 100)).toThrow(DecompressionError);
   });
 
   it('refuses output one byte over the limit', () => {
@@ -70,7 +93,7 @@ describe('compress / decompress', () => {
     for (const length of [0, 1, packed.length >> 1, packed.length - 1]) {
       expect(() => decompress(packed.subarray(0, length), 10_000)).toThrow(DecompressionError);
     }
-    expect(() => decompress(Uint8Array.of(0xff, 0xff, 0xff), 10_000)).toThrow(/corrupt or truncated/);
+    expect(() => decompress(Uint8Array.of(DEFLATED, 0xff, 0xff, 0xff), 10_000)).toThrow(/corrupt or truncated/);
   });
 
   it('refuses a nonsensical limit', () => {
