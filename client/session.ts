@@ -6,10 +6,10 @@
  * One timer drives the protocol (as on the server); a one-second tick redraws the status line and
  * notices waking from sleep.
  */
-import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock, type Millis } from '../protocol/clock.js';
 import { CLIENT_FRAME_TIMING, type FrameTiming } from '../protocol/frame-timing.js';
 import { blankFramebuffer, type Framebuffer } from '../protocol/framebuffer.js';
+import { pooledRandom } from '../protocol/random-pool.js';
 import { NetworkTransport } from '../protocol/network-transport.js';
 import { ScreenState } from '../protocol/screen-state.js';
 import type { UdpConnection } from '../protocol/udp-connection.js';
@@ -93,7 +93,7 @@ export class ClientSession {
       local: new UserStream(),
       remote: ScreenState.initial(),
       clock: this.#clock,
-      random: (n) => randomBytes(n),
+      random: pooledRandom(),
       timing: { ...CLIENT_FRAME_TIMING, ...options.timing },
       onProtocolMismatch: (error) => this.#finish({ message: error.message, exitStatus: 1 }),
     });
@@ -140,6 +140,8 @@ export class ClientSession {
 
   #onInput(bytes: Uint8Array): void {
     if (this.#ended) return;
+    // Keys the engine hears of only after they were sent (see below).
+    let unseen: { bytes: Uint8Array; seq: number }[] | null = null;
     for (const action of this.#escape.read(bytes)) {
       switch (action.kind) {
         case 'send': {
@@ -152,6 +154,12 @@ export class ClientSession {
             break;
           }
           stream.pushKeys(action.bytes);
+          if (!this.#prediction.showing) {
+            // Predictions hidden (a fast link): the echo is what the user sees, so the key leaves first.
+            this.#transport.sync.sender.expedite(this.#clock(), KEYSTROKE_EXPEDITE_MS);
+            (unseen ??= []).push({ bytes: action.bytes, seq: stream.totalEvents });
+            break;
+          }
           this.#prediction.onKeys(action.bytes, stream.totalEvents);
           // A keystroke whose effect the user cannot see yet leaves at once. One already on screen as a
           // prediction waits for the frame interval as in Mosh (on a slow link, about one frame in
@@ -175,6 +183,7 @@ export class ClientSession {
     }
     // Send first, then draw: the keystroke's trip to the server is the long pole.
     this.#schedule();
+    if (unseen !== null) for (const k of unseen) this.#prediction.onKeys(k.bytes, k.seq);
     this.#draw();
   }
 
@@ -196,8 +205,15 @@ export class ClientSession {
       const screen = this.#transport.remote;
       if (this.#firstFrameAt === null) this.#firstFrameAt = this.#clock();
       this.#prediction.setRtt(this.#o.udp.connection.srtt);
-      this.#prediction.onServerFrame(screen.framebuffer, screen.echoAck);
-      this.#draw();
+      if (this.#prediction.showing) {
+        this.#prediction.onServerFrame(screen.framebuffer, screen.echoAck);
+        this.#draw();
+      } else {
+        // Nothing of the engine's is on screen: the frame is drawn as it is, and judged after.
+        this.#draw();
+        this.#prediction.onServerFrame(screen.framebuffer, screen.echoAck);
+        if (this.#prediction.showing) this.#draw();
+      }
     }
     this.#schedule();
   }

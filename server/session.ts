@@ -6,10 +6,10 @@
  * One timer drives everything (Mosh's single-threaded loop): after any event, `#schedule()` works
  * out when something next needs doing (a frame, an ack, an echo ack, a timeout) and sleeps until then.
  */
-import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock, type Millis } from '../protocol/clock.js';
 import { SERVER_FRAME_TIMING, type FrameTiming } from '../protocol/frame-timing.js';
 import { framebuffersEqual, type Framebuffer } from '../protocol/framebuffer.js';
+import { pooledRandom } from '../protocol/random-pool.js';
 import { NetworkTransport } from '../protocol/network-transport.js';
 import { ScreenState } from '../protocol/screen-state.js';
 import type { UdpConnection } from '../protocol/udp-connection.js';
@@ -117,7 +117,7 @@ export class ServerSession {
       local: ScreenState.initial(),
       remote: new UserStream(),
       clock: this.#clock,
-      random: (n) => randomBytes(n),
+      random: pooledRandom(),
       timing: { ...SERVER_FRAME_TIMING, ...options.timing },
       onProtocolMismatch: (error) => this.#end(error.message),
     });
