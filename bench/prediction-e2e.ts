@@ -33,7 +33,7 @@ import type { BenchRow } from './bench-row.js';
 import { median, percentile } from './sample-stats.js';
 import { BACKSPACE, ENTER, KeystrokeTracker, type TrackedKey } from '../test/support/keystroke-tracker.js';
 import type { LinkEmulatorStats } from '../test/support/link-emulator.js';
-import { ClientProcess, framebufferLines, startInProcessServer, waitUntil } from '../test/support/live-session.js';
+import { ClientProcess, framebufferLines, startServerProcess, testShell, waitUntil } from '../test/support/live-session.js';
 import { startLossySession } from '../test/support/lossy-session.js';
 import { ScreenTimeline } from '../test/support/screen-timeline.js';
 import { seededRandom } from '../test/support/seeded-random.js';
@@ -117,12 +117,23 @@ async function lossyRun(linkSeed: number, typistSeed: number): Promise<LossyRun>
   }
 }
 
-/** Keystroke to screen on a clean loopback link: no relay, no tap. `predict`: the client's mode. */
+/**
+ * Keystroke to screen on a clean loopback link: no relay, no tap, and the real `tsmosh-server`
+ * daemon as a user runs it (in this process, the server would share its event loop with the
+ * screen tracking). `predict`: the client's mode.
+ */
 async function loopbackRun(typistSeed: number, predict: 'adaptive' | 'always'): Promise<readonly TrackedKey[]> {
   const cleanups: (() => void | Promise<void>)[] = [];
   try {
-    const server = await startInProcessServer();
-    cleanups.push(() => server.session.terminate('benchmark over'));
+    const shell = testShell();
+    const server = await startServerProcess(['-i', '127.0.0.1', '--', shell.command, ...shell.args], shell.env);
+    cleanups.push(() => {
+      try {
+        process.kill(server.pid, 'SIGTERM');
+      } catch {
+        // Already gone.
+      }
+    });
     const client = ClientProcess.connect('127.0.0.1', server.port, server.key, { TSMOSH_PREDICTION_DISPLAY: predict }, COLS, ROWS);
     cleanups.push(() => client.dispose());
     const timeline = new ScreenTimeline(client);
