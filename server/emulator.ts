@@ -20,12 +20,15 @@ import {
 } from '../protocol/framebuffer.js';
 import { ControlTracker } from './control-tracker.js';
 import { FastScreenReader, PublicScreenReader, type ScreenReader } from './screen-reader.js';
-import { probeXtermInternals, type Disposable } from './xterm-internals.js';
+import { skippablePrefix } from './jump-scroll.js';
+import { probeParserIdle, probeXtermInternals, type Disposable } from './xterm-internals.js';
 
 const { Terminal } = xterm;
 const { Unicode11Addon } = unicode11;
 type XtermTerminal = InstanceType<typeof Terminal>;
 
+/** Output queued while xterm was busy is joined up to this many UTF-16 units (one parse of 64 K is ~5 ms). */
+const JOIN_LIMIT = 64 * 1024;
 /** xterm needs at least two columns (a wide character must fit). */
 export const MIN_COLS = 2;
 export const MIN_ROWS = 1;
@@ -61,6 +64,8 @@ export interface EmulatorOptions {
   readonly highWaterBytes?: number;
   /** Default DEFAULT_MAX_PENDING_BYTES. */
   readonly maxPendingBytes?: number;
+  /** Skip text that would scroll off unseen (jump-scroll.ts); default true. */
+  readonly jumpScroll?: boolean;
 }
 
 function clampSize(n: number, min: number, max: number): number {
@@ -104,6 +109,11 @@ export class Emulator {
   #disposed = false;
   readonly #highWaterBytes: number;
   readonly #maxPendingBytes: number;
+  /** PTY output not handed to xterm yet: xterm gets one piece at a time, so we know its parser's state. */
+  readonly #queue: (Uint8Array | string)[] = [];
+  #inFlight = false;
+  readonly #parserIdle: (() => boolean) | undefined;
+  #skippedBytes = 0;
 
   constructor(options: EmulatorOptions) {
     const cols = clampSize(options.cols, MIN_COLS, LIMITS.maxCols);
@@ -126,7 +136,18 @@ export class Emulator {
     const internals = options.useInternals === false ? undefined : probeXtermInternals(this.#term);
     this.#usesInternals = internals !== undefined;
     this.#reader = internals !== undefined ? new FastScreenReader(this.#term, internals) : new PublicScreenReader(this.#term);
+    this.#parserIdle = options.jumpScroll === false ? undefined : probeParserIdle(this.#term);
     this.#subscriptions.push(this.#term.onWriteParsed(() => this.#parsed.fire()));
+  }
+
+  /** Whether text that would scroll off unseen is skipped (needs xterm's parser state). */
+  get jumpScrolls(): boolean {
+    return this.#parserIdle !== undefined;
+  }
+
+  /** UTF-16 units of output skipped by jump scrolling so far. */
+  get skippedBytes(): number {
+    return this.#skippedBytes;
   }
 
   /** True when rows are read through xterm's internals; false means the slow public fallback. */
@@ -188,14 +209,50 @@ export class Emulator {
     if (this.#pendingBytes + length > this.#maxPendingBytes) throw new EmulatorOverloadedError(this.#pendingBytes);
     this.#written++;
     this.#pendingBytes += length;
+    this.#queue.push(data);
+    if (!this.#inFlight) this.#feed();
+    return this.#pendingBytes <= this.#highWaterBytes;
+  }
+
+  /**
+   * Hands xterm the queued output: the strings that arrived while it was busy as one (up to
+   * JOIN_LIMIT), else one piece. Called again from xterm's callback, which runs inside its parsing
+   * loop, so queued output is parsed without a turn of the event loop in between.
+   */
+  #feed(): void {
+    const queue = this.#queue;
+    if (queue.length === 0 || this.#disposed) return;
+    let data = queue.shift()!;
+    let writes = 1;
+    if (typeof data === 'string' && queue.length > 0) {
+      const parts = [data];
+      let total = data.length;
+      while (queue.length > 0 && typeof queue[0] === 'string' && total + queue[0].length <= JOIN_LIMIT) {
+        const next = queue.shift() as string;
+        parts.push(next);
+        total += next.length;
+      }
+      writes = parts.length;
+      if (writes > 1) data = parts.join('');
+    }
+    const length = data.length;
     const endsWithLineFeed = typeof data === 'string' ? data.charCodeAt(length - 1) === 0x0a : data[length - 1] === 0x0a;
+    if (typeof data === 'string' && this.#parserIdle?.() === true) {
+      const skip = skippablePrefix(data, this.#term.rows);
+      if (skip > 0) {
+        data = data.slice(skip);
+        this.#skippedBytes += skip;
+      }
+    }
+    this.#inFlight = true;
     this.#term.write(data, () => {
+      this.#inFlight = false;
       this.#endsMidLine = !endsWithLineFeed;
-      this.#parsedCount++;
+      this.#parsedCount += writes;
       this.#pendingBytes -= length;
       this.#resolveFlushes();
+      this.#feed();
     });
-    return this.#pendingBytes <= this.#highWaterBytes;
   }
 
   /** Resolves once everything written so far has been parsed. */

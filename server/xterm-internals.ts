@@ -130,3 +130,26 @@ export function probeXtermInternals(term: Terminal): XtermInternals | undefined 
     onDirtyRows: (listener) => event(listener),
   };
 }
+
+/**
+ * Returns a check that xterm's parser is between sequences, holds no half-decoded character, and
+ * that the scroll region is the whole screen (what jump scrolling needs, see jump-scroll.ts), or
+ * `undefined` if the internals do not have the expected shape.
+ */
+export function probeParserIdle(term: Terminal): (() => boolean) | undefined {
+  const core: unknown = (term as unknown as { _core?: unknown })._core;
+  if (!isRecord(core)) return undefined;
+  const inputHandler = core['_inputHandler'];
+  if (!isRecord(inputHandler)) return undefined;
+  const parser = inputHandler['_parser'];
+  const decoder = inputHandler['_stringDecoder'];
+  if (!isRecord(parser) || !isRecord(decoder)) return undefined;
+  // A terminal that has parsed nothing is between sequences (state 0) with nothing held.
+  if (parser['currentState'] !== 0 || decoder['_interim'] !== 0) return undefined;
+  const scrollRegion = (): boolean => {
+    const buffer = core['buffer'];
+    return isRecord(buffer) && buffer['scrollTop'] === 0 && buffer['scrollBottom'] === term.rows - 1;
+  };
+  if (!scrollRegion()) return undefined;
+  return () => parser['currentState'] === 0 && decoder['_interim'] === 0 && scrollRegion();
+}
