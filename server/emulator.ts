@@ -222,25 +222,25 @@ export class Emulator {
   #feed(): void {
     const queue = this.#queue;
     if (queue.length === 0 || this.#disposed) return;
+    let joined: (Uint8Array | string)[] | undefined;
     let data = queue.shift()!;
     let writes = 1;
-    if (typeof data === 'string' && queue.length > 0) {
-      const parts = [data];
-      let total = data.length;
-      while (queue.length > 0 && typeof queue[0] === 'string' && total + queue[0].length <= JOIN_LIMIT) {
-        const next = queue.shift() as string;
-        parts.push(next);
-        total += next.length;
-      }
-      writes = parts.length;
-      if (writes > 1) data = parts.join('');
+    // What arrived while xterm was busy is parsed as one piece (of one kind: strings or bytes).
+    const isString = typeof data === 'string';
+    let total = data.length;
+    while (queue.length > 0 && (typeof queue[0] === 'string') === isString && total + queue[0]!.length <= JOIN_LIMIT) {
+      total += queue[0]!.length;
+      writes++;
+      if (writes === 2) joined = [data];
+      joined!.push(queue.shift()!);
     }
+    if (writes > 1) data = isString ? (joined as string[]).join('') : Buffer.concat(joined as Uint8Array[], total);
     const length = data.length;
     const endsWithLineFeed = typeof data === 'string' ? data.charCodeAt(length - 1) === 0x0a : data[length - 1] === 0x0a;
-    if (typeof data === 'string' && this.#parserIdle?.() === true) {
+    if (this.#parserIdle?.() === true) {
       const skip = skippablePrefix(data, this.#term.rows);
       if (skip > 0) {
-        data = data.slice(skip);
+        data = typeof data === 'string' ? data.slice(skip) : data.subarray(skip);
         this.#skippedBytes += skip;
       }
     }

@@ -16,18 +16,34 @@
 /** Printable ASCII, CR and LF only. */
 const PLAIN_TEXT = /^[\x20-\x7e\r\n]*$/;
 
+function plainBytes(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if ((b < 0x20 || b > 0x7e) && b !== 0x0d && b !== 0x0a) return false;
+  }
+  return true;
+}
+
 /**
- * How many leading UTF-16 units of `text` can be skipped without changing the screen of a
- * `rows`-row terminal (0 when none can, or when `text` is not plain text).
+ * How many leading units of `data` (UTF-16 units of a string, or bytes) can be skipped without
+ * changing the screen of a `rows`-row terminal (0 when none can, or when `data` is not plain text).
  */
-export function skippablePrefix(text: string, rows: number): number {
+export function skippablePrefix(data: string | Uint8Array, rows: number): number {
   const keep = 2 * rows + 2;
   // Cheap refusal first: too short to hold that many line ends.
-  if (text.length < 2 * (keep + 1)) return 0;
+  if (data.length < 2 * (keep + 1)) return 0;
   let found = 0;
-  for (let i = text.lastIndexOf('\r\n'); i >= 0; i = i === 0 ? -1 : text.lastIndexOf('\r\n', i - 1)) {
+  if (typeof data === 'string') {
+    for (let i = data.lastIndexOf('\r\n'); i >= 0; i = i === 0 ? -1 : data.lastIndexOf('\r\n', i - 1)) {
+      found++;
+      if (found > keep) return PLAIN_TEXT.test(data) ? i + 2 : 0;
+    }
+    return 0;
+  }
+  for (let i = data.length - 2; i >= 0; i--) {
+    if (data[i] !== 0x0d || data[i + 1] !== 0x0a) continue;
     found++;
-    if (found > keep) return PLAIN_TEXT.test(text) ? i + 2 : 0;
+    if (found > keep) return plainBytes(data) ? i + 2 : 0;
   }
   return 0;
 }

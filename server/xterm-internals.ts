@@ -143,13 +143,16 @@ export function probeParserIdle(term: Terminal): (() => boolean) | undefined {
   if (!isRecord(inputHandler)) return undefined;
   const parser = inputHandler['_parser'];
   const decoder = inputHandler['_stringDecoder'];
-  if (!isRecord(parser) || !isRecord(decoder)) return undefined;
+  const utf8 = inputHandler['_utf8Decoder'];
+  if (!isRecord(parser) || !isRecord(decoder) || !isRecord(utf8)) return undefined;
+  const held = utf8['interim'];
+  if (!(held instanceof Uint8Array) || held.length === 0) return undefined;
   // A terminal that has parsed nothing is between sequences (state 0) with nothing held.
-  if (parser['currentState'] !== 0 || decoder['_interim'] !== 0) return undefined;
+  if (parser['currentState'] !== 0 || decoder['_interim'] !== 0 || held[0] !== 0) return undefined;
   const scrollRegion = (): boolean => {
     const buffer = core['buffer'];
     return isRecord(buffer) && buffer['scrollTop'] === 0 && buffer['scrollBottom'] === term.rows - 1;
   };
   if (!scrollRegion()) return undefined;
-  return () => parser['currentState'] === 0 && decoder['_interim'] === 0 && scrollRegion();
+  return () => parser['currentState'] === 0 && decoder['_interim'] === 0 && held[0] === 0 && scrollRegion();
 }

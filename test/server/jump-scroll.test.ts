@@ -38,9 +38,16 @@ describe('skippablePrefix', () => {
   });
 
   it('skips nothing when anything but printable ASCII, CR and LF is in the text', () => {
-    for (const odd of ['\x1b[31m', '\t', '\x07', '\b', 'é', '\x1b', '\x00', '中']) {
-      expect(skippablePrefix(`${seq(100)}${odd}${seq(100, 101)}`, 24)).toBe(0);
+    for (const odd of ['\x1b[31m', '\t', '\x07', '\b', 'é', '\x1b', '\x00', '中', '\x7f']) {
+      const text = `${seq(100)}${odd}${seq(100, 101)}`;
+      expect(skippablePrefix(text, 24)).toBe(0);
+      expect(skippablePrefix(new TextEncoder().encode(text), 24)).toBe(0);
     }
+  });
+
+  it('finds the same cut in bytes as in the string', () => {
+    const text = seq(300);
+    expect(skippablePrefix(new TextEncoder().encode(text), 24)).toBe(skippablePrefix(text, 24));
   });
 
   it('counts only CR LF pairs: bare LFs (no ONLCR) do not count', () => {
@@ -83,10 +90,10 @@ describe('jump scroll in the emulator', () => {
     expect(emulator(80, 24, false).jumpScrolls).toBe(false);
   });
 
-  it('parses seq 1 200000 in a fraction of the text, to the same screen', async () => {
+  for (const kind of ['strings', 'bytes'] as const) it(`parses seq 1 200000 (${kind}) in a fraction of the text, to the same screen`, async () => {
     const fast = emulator(80, 24, true);
     const full = emulator(80, 24, false);
-    const text = seq(200_000);
+    const text: string | Uint8Array = kind === 'strings' ? seq(200_000) : new TextEncoder().encode(seq(200_000));
     for (let i = 0; i < text.length; i += 4095) {
       fast.write(text.slice(i, i + 4095));
       full.write(text.slice(i, i + 4095));
@@ -100,7 +107,7 @@ describe('jump scroll in the emulator', () => {
     expect(sameScreen(fast.snapshot(), full.snapshot())).toBe(true);
   });
 
-  it('any output, any chunking: the screen is the one a full parse gives, at every point where both caught up', async () => {
+  for (const kind of ['strings', 'bytes'] as const) it(`any output, any chunking (${kind}): the screen is the one a full parse gives, at every point where both caught up`, async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.array(piece, { minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 8 }),
@@ -111,7 +118,8 @@ describe('jump scroll in the emulator', () => {
           const full = emulator(cols!, rows!, false);
           for (const burst of bursts) {
             // A burst arrives in several reads while xterm is busy: split where it splits.
-            const text = burst.join('');
+            // Bytes split anywhere, inside UTF-8 characters too.
+            const text: string | Uint8Array = kind === 'strings' ? burst.join('') : new TextEncoder().encode(burst.join(''));
             const step = Math.max(1, Math.ceil(text.length / split));
             for (let i = 0; i < text.length; i += step) {
               fast.write(text.slice(i, i + step));
