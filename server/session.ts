@@ -97,6 +97,7 @@ export class ServerSession {
   #parsedWrites = 0;
   /** A half-written screen waits to be published (see partialLineHoldMs). */
   #partialHeld = false;
+  #quietCheck: NodeJS.Immediate | null = null;
   #timer: NodeJS.Timeout | null = null;
   #ending: string | null = null;
   #shellExit: ShellExit | null = null;
@@ -298,10 +299,7 @@ export class ServerSession {
 
   #publishScreen(): void {
     const now = this.#clock();
-    if (this.#partialHeld && now - this.#lastParsedAt >= this.#timeouts.partialLineHoldMs) {
-      this.#partialHeld = false;
-      this.#screenDirty = true;
-    }
+    if (this.#partialHeld && now - this.#lastParsedAt >= this.#timeouts.partialLineHoldMs) this.#checkQuiet();
     const ack = this.#echo.ack(now);
     const current = this.#transport.local;
     const emulator = this.#emulator;
@@ -322,6 +320,23 @@ export class ServerSession {
     if (ack !== current.echoAck) this.#transport.sync.sender.expedite(now, 0);
     next.setEchoAck(ack);
     this.#transport.setLocal(next);
+  }
+
+  /**
+   * The output looks quiet, but timers run before pending I/O: a busy event loop (a long parse, a
+   * GC) would make a flood look quiet. Look again after the poll phase has delivered any PTY output.
+   */
+  #checkQuiet(): void {
+    if (this.#quietCheck !== null) return;
+    this.#quietCheck = setImmediate(() => {
+      this.#quietCheck = null;
+      const quiet = this.#clock() - this.#lastParsedAt >= this.#timeouts.partialLineHoldMs;
+      if (this.#partialHeld && quiet && (this.#emulator?.pendingBytes ?? 0) === 0) {
+        this.#partialHeld = false;
+        this.#screenDirty = true;
+        this.#schedule();
+      }
+    });
   }
 
   #schedule(): void {
@@ -389,6 +404,7 @@ export class ServerSession {
     if (this.#finished) return;
     this.#finished = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
+    if (this.#quietCheck !== null) clearImmediate(this.#quietCheck);
     this.#killShell();
     this.#emulator?.dispose();
     const reason = this.#ending ?? 'Session ended.';
