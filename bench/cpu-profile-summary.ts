@@ -90,6 +90,7 @@ export interface ProfileSummary {
 /** Which of our compiled modules do what. Modules not listed (byte writers, the framebuffer model) are passed through. */
 const OUR_MODULE_STAGE: Readonly<Record<string, Stage>> = {
   'server/pty-host.js': 'PTY read',
+  'server/jump-scroll.js': 'emulator parse',
   'server/screen-reader.js': 'snapshot',
   'server/xterm-internals.js': 'snapshot',
   'protocol/screen-diff.js': 'diff',

@@ -220,7 +220,7 @@ export async function run(): Promise<BenchRow[]> {
     { suite: SUITE, name: 'time to display, p90', value: percentile(display, 90), unit: 'ms' },
     { suite: SUITE, name: 'time to confirm (server echo at client), median', value: confirmMedian, unit: 'ms', note: `target ≤ RTT + 30 = ${RTT_MS + 30}: ${verdict(confirmMedian <= RTT_MS + 30)}` },
     { suite: SUITE, name: 'time to confirm (server echo at client), p90', value: percentile(confirm, 90), unit: 'ms' },
-    { suite: SUITE, name: 'time to judge (echo ack at client), median', value: median(ack), unit: 'ms', note: 'the prediction’s underline goes then; includes the server’s 50 ms echo wait' },
+    { suite: SUITE, name: 'time to judge (echo ack at client), median', value: median(ack), unit: 'ms', note: 'the prediction’s underline goes then; the server acks an echo once its output is quiet for 4 ms (50 ms at most)' },
     { suite: SUITE, name: 'time to judge (echo ack at client), p90', value: percentile(ack, 90), unit: 'ms' },
     {
       suite: SUITE,
