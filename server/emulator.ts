@@ -64,7 +64,7 @@ export interface EmulatorOptions {
   readonly highWaterBytes?: number;
   /** Default DEFAULT_MAX_PENDING_BYTES. */
   readonly maxPendingBytes?: number;
-  /** Skip text that would scroll off unseen (jump-scroll.ts); default true. */
+  /** Skip text that would scroll off unseen (jump-scroll.ts); default true, and always off with a scrollback. */
   readonly jumpScroll?: boolean;
 }
 
@@ -136,7 +136,9 @@ export class Emulator {
     const internals = options.useInternals === false ? undefined : probeXtermInternals(this.#term);
     this.#usesInternals = internals !== undefined;
     this.#reader = internals !== undefined ? new FastScreenReader(this.#term, internals) : new PublicScreenReader(this.#term);
-    this.#parserIdle = options.jumpScroll === false ? undefined : probeParserIdle(this.#term);
+    // Skipped lines would be missing from a scrollback, so only a screen without one jump-scrolls.
+    const scrollback = options.scrollback ?? DEFAULT_SCROLLBACK;
+    this.#parserIdle = options.jumpScroll === false || scrollback > 0 ? undefined : probeParserIdle(this.#term);
     this.#subscriptions.push(this.#term.onWriteParsed(() => this.#parsed.fire()));
   }
 

@@ -35,8 +35,10 @@ export interface ServerTimeouts {
   readonly expediteWindowMs: Millis;
   /**
    * While output streams in, a screen whose bottom line is half written is published only if no
-   * more output comes for this long (see Emulator.endsMidLine): under `yes` the screens then look
-   * alike from frame to frame and most frames need not be sent at all.
+   * more output comes for this long, or a quarter of the frame interval if that is longer (see
+   * Emulator.endsMidLine): under `yes` the screens then look alike from frame to frame and most
+   * frames need not be sent at all. A slow link waits the frame interval anyway, and there a
+   * longer hold also rides out the pauses of a program descheduled mid-flood.
    */
   readonly partialLineHoldMs: Millis;
   /**
@@ -299,7 +301,7 @@ export class ServerSession {
 
   #publishScreen(): void {
     const now = this.#clock();
-    if (this.#partialHeld && now - this.#lastParsedAt >= this.#timeouts.partialLineHoldMs) this.#checkQuiet();
+    if (this.#partialHeld && now - this.#lastParsedAt >= this.#partialHoldMs()) this.#checkQuiet();
     const ack = this.#echo.ack(now);
     const current = this.#transport.local;
     const emulator = this.#emulator;
@@ -322,6 +324,10 @@ export class ServerSession {
     this.#transport.setLocal(next);
   }
 
+  #partialHoldMs(): Millis {
+    return Math.max(this.#timeouts.partialLineHoldMs, Math.floor(this.#transport.sync.sender.sendInterval() / 4));
+  }
+
   /**
    * The output looks quiet, but timers run before pending I/O: a busy event loop (a long parse, a
    * GC) would make a flood look quiet. Look again after the poll phase has delivered any PTY output.
@@ -330,7 +336,7 @@ export class ServerSession {
     if (this.#quietCheck !== null) return;
     this.#quietCheck = setImmediate(() => {
       this.#quietCheck = null;
-      const quiet = this.#clock() - this.#lastParsedAt >= this.#timeouts.partialLineHoldMs;
+      const quiet = this.#clock() - this.#lastParsedAt >= this.#partialHoldMs();
       if (this.#partialHeld && quiet && (this.#emulator?.pendingBytes ?? 0) === 0) {
         this.#partialHeld = false;
         this.#screenDirty = true;
@@ -375,7 +381,7 @@ export class ServerSession {
       return Infinity;
     }
     wait = Math.min(wait, this.#echo.waitTime(now));
-    if (this.#partialHeld) wait = Math.min(wait, Math.max(0, this.#lastParsedAt + this.#timeouts.partialLineHoldMs - now));
+    if (this.#partialHeld) wait = Math.min(wait, Math.max(0, this.#lastParsedAt + this.#partialHoldMs() - now));
     if (this.#ending === null) wait = Math.min(wait, this.#lifetimeWait(now));
     return wait;
   }

@@ -88,6 +88,9 @@ describe('jump scroll in the emulator', () => {
   it('is available with the installed xterm (if this fails, an xterm upgrade moved its parser state)', () => {
     expect(emulator(80, 24, true).jumpScrolls).toBe(true);
     expect(emulator(80, 24, false).jumpScrolls).toBe(false);
+    const withScrollback = new Emulator({ cols: 80, rows: 24, scrollback: 100 });
+    emulators.push(withScrollback);
+    expect(withScrollback.jumpScrolls).toBe(false);
   });
 
   for (const kind of ['strings', 'bytes'] as const) it(`parses seq 1 200000 (${kind}) in a fraction of the text, to the same screen`, async () => {
