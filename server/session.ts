@@ -304,6 +304,13 @@ export class ServerSession {
     if (this.#partialHeld && now - this.#lastParsedAt >= this.#partialHoldMs()) this.#checkQuiet();
     const ack = this.#echo.ack(now);
     const current = this.#transport.local;
+    // The echo ack says the application has answered: the screen that goes with it is that answer,
+    // half-written bottom line (a prompt after Ctrl-C, an echo amid output) and all. Holding it
+    // back would also cost a frame interval, since the ack leaves at once.
+    if (ack !== current.echoAck && this.#partialHeld) {
+      this.#partialHeld = false;
+      this.#screenDirty = true;
+    }
     const emulator = this.#emulator;
     let screen: Framebuffer | null = null;
     if (this.#screenDirty && emulator !== null && !this.#transport.sync.sender.shutdownInProgress) {
