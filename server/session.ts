@@ -300,6 +300,8 @@ export class ServerSession {
   }
 
   #publishScreen(): void {
+    // Once the shutdown has started the state may no longer change (the final screen went with it).
+    if (this.#transport.sync.sender.shutdownInProgress) return;
     const now = this.#clock();
     if (this.#partialHeld && now - this.#lastParsedAt >= this.#partialHoldMs()) this.#checkQuiet();
     const ack = this.#echo.ack(now);
@@ -313,7 +315,7 @@ export class ServerSession {
     }
     const emulator = this.#emulator;
     let screen: Framebuffer | null = null;
-    if (this.#screenDirty && emulator !== null && !this.#transport.sync.sender.shutdownInProgress) {
+    if (this.#screenDirty && emulator !== null) {
       this.#screenDirty = false;
       screen = emulator.snapshot();
       // A new snapshot that looks the same keeps the old object, so the sender's many comparisons
@@ -321,7 +323,6 @@ export class ServerSession {
       if (framebuffersEqual(screen, current.framebuffer)) screen = null;
     }
     if (screen === null && ack === current.echoAck) return;
-    if (this.#transport.sync.sender.shutdownInProgress) return;
     const next = current.clone();
     if (screen !== null) next.setFramebuffer(screen);
     // The echo ack confirms the client's predictions (its underline goes): it answers input, so it
