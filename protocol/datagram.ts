@@ -10,7 +10,7 @@
  * Each end seals only its own direction and its sequence numbers only grow, so no nonce repeats
  * under one key. The direction bit stops a datagram being reflected back at its sender.
  */
-import sodium from 'libsodium-wrappers';
+import { aeadOpen, aeadSeal } from './aead.js';
 import { assertSodiumReady, type SessionKey } from './session-key.js';
 
 export enum Direction {
@@ -87,7 +87,7 @@ export class DatagramCipher {
   opened = 0;
 
   readonly #key: Uint8Array;
-  /** Reused for every call: the wrapper copies it into WebAssembly memory, and calls never overlap. */
+  /** Reused for every call: it is copied into WebAssembly memory, and calls never overlap. */
   readonly #nonce = new Uint8Array(NONCE_BYTES);
   #plain = new Uint8Array(1500);
   readonly #lastSealed: [number, number] = [-1, -1];
@@ -130,8 +130,7 @@ export class DatagramCipher {
     writeU32(out, 4, seq >>> 0);
     const header = out.subarray(0, HEADER_BYTES);
     this.#nonce.set(header, NONCE_BYTES - HEADER_BYTES);
-    const sealed = sodium.crypto_aead_chacha20poly1305_ietf_encrypt(plain, header, null, this.#nonce, this.#key);
-    out.set(sealed, HEADER_BYTES);
+    aeadSeal(this.#key, this.#nonce, header, plain, out, HEADER_BYTES);
     this.#lastSealed[direction] = seq;
     this.sealed++;
     return out;
@@ -147,18 +146,8 @@ export class DatagramCipher {
     if (header === null) return this.#reject('malformed');
     if (header.direction !== expected) return this.#reject('direction');
     this.#nonce.set(bytes.subarray(0, HEADER_BYTES), NONCE_BYTES - HEADER_BYTES);
-    let plain: Uint8Array;
-    try {
-      plain = sodium.crypto_aead_chacha20poly1305_ietf_decrypt(
-        null,
-        bytes.subarray(HEADER_BYTES),
-        bytes.subarray(0, HEADER_BYTES),
-        this.#nonce,
-        this.#key,
-      );
-    } catch {
-      return this.#reject('authentication');
-    }
+    const plain = aeadOpen(this.#key, this.#nonce, bytes.subarray(0, HEADER_BYTES), bytes.subarray(HEADER_BYTES));
+    if (plain === null) return this.#reject('authentication');
     const reply = ((plain[2] ?? 0) << 8) | (plain[3] ?? 0);
     this.opened++;
     return {

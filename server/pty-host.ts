@@ -3,6 +3,7 @@
  * session loop sees bytes in, bytes out, a resize and an exit, and nothing of node-pty's API.
  */
 import * as pty from 'node-pty';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -35,14 +36,29 @@ export function loginShell(env: Readonly<Record<string, string | undefined>> = p
   return '/bin/sh';
 }
 
+/** First and longest wait before retrying input the PTY refused because it was full. */
+const RETRY_FIRST_MS = 1;
+const RETRY_MAX_MS = 16;
+
 export class PtyHost {
   readonly #pty: pty.IPty;
+  /** The PTY master, when node-pty exposes it (it does on Unix; not part of its typings). */
+  readonly #fd: number | null;
+  /** Input the PTY has not taken yet (it was full), oldest first; newer input queues behind it. */
+  readonly #backlog: Buffer[] = [];
+  #retry: NodeJS.Timeout | null = null;
+  #retryMs = RETRY_FIRST_MS;
   #exited = false;
 
   private constructor(p: pty.IPty) {
     this.#pty = p;
+    const fd: unknown = (p as unknown as { readonly fd?: unknown }).fd;
+    this.#fd = typeof fd === 'number' && Number.isInteger(fd) && fd >= 0 ? fd : null;
     p.onExit(() => {
       this.#exited = true;
+      this.#backlog.length = 0;
+      if (this.#retry !== null) clearTimeout(this.#retry);
+      this.#retry = null;
     });
   }
 
@@ -87,9 +103,65 @@ export class PtyHost {
     });
   }
 
+  /**
+   * Input for the program, written at once. node-pty's own write goes through libuv's thread pool
+   * (fs.write), two thread hand-offs that cost a keystroke ~0.1 ms on its way to the echo; the
+   * master is non-blocking, so a direct write cannot stall the loop. What a full PTY refuses
+   * waits in order and is retried with a short backoff.
+   */
   write(data: Uint8Array | string): void {
     if (this.#exited) return;
-    this.#pty.write(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (bytes.length === 0) return;
+    if (this.#fd === null) {
+      this.#pty.write(bytes);
+      return;
+    }
+    this.#backlog.push(bytes);
+    if (this.#backlog.length === 1) this.#drain();
+  }
+
+  /** Writes the backlog until it is empty or the PTY is full (then retries later). */
+  #drain(): void {
+    const backlog = this.#backlog;
+    while (backlog.length > 0 && !this.#exited) {
+      const head = backlog[0]!;
+      let written: number;
+      try {
+        written = fs.writeSync(this.#fd!, head);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EAGAIN') written = 0;
+        else {
+          // EIO/EBADF: the program is gone or going; its exit is reported separately.
+          backlog.length = 0;
+          return;
+        }
+      }
+      if (written === head.length) {
+        backlog.shift();
+        this.#retryMs = RETRY_FIRST_MS;
+        continue;
+      }
+      if (written > 0) {
+        backlog[0] = head.subarray(written);
+        this.#retryMs = RETRY_FIRST_MS;
+      }
+      if (this.#retry === null) {
+        this.#retry = setTimeout(() => {
+          this.#retry = null;
+          this.#drain();
+        }, this.#retryMs);
+        this.#retryMs = Math.min(RETRY_MAX_MS, this.#retryMs * 2);
+      }
+      return;
+    }
+  }
+
+  /** Bytes of input the PTY has not taken yet. */
+  get backlogBytes(): number {
+    let total = 0;
+    for (const b of this.#backlog) total += b.length;
+    return total;
   }
 
   resize(cols: number, rows: number): void {
