@@ -61,7 +61,7 @@ export interface ConnectOptions extends UdpCommonOptions {
  * keystroke, the client's redraw; ~0.2 ms of the loopback keystroke-to-screen time). Peers here
  * are always IP literals, so they are answered at once and the datagram leaves inside `send`.
  */
-const literalLookup: NonNullable<dgram.SocketOptions['lookup']> = (hostname, options, callback) => {
+export const literalLookup: NonNullable<dgram.SocketOptions['lookup']> = (hostname, options, callback) => {
   const family = net.isIP(hostname);
   if (family !== 0) callback(null, hostname, family);
   else dns.lookup(hostname, options, callback);

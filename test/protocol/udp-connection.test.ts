@@ -9,6 +9,7 @@ import {
   DEFAULT_PORT_HIGH,
   DEFAULT_PORT_LOW,
   InvalidAddressError,
+  literalLookup,
   NoFreePortError,
   UdpConnection,
   WrongRoleError,
@@ -274,5 +275,31 @@ describe('UdpConnection over loopback', () => {
     await client.close();
     await expect(hopping).resolves.toBeUndefined();
     expect(client.openSockets).toBe(0);
+  });
+});
+
+describe('literalLookup', () => {
+  it('answers an IP literal before returning, so a datagram leaves inside send()', () => {
+    for (const [address, family] of [['127.0.0.2', 4], ['::1', 6]] as const) {
+      let answer: [string, number] | null = null;
+      literalLookup(address, { family }, (error, a, f) => {
+        expect(error).toBeNull();
+        answer = [a, f];
+      });
+      expect(answer).toEqual([address, family]);
+    }
+  });
+
+  it('leaves a host name to the resolver (answered later)', async () => {
+    let answered = false;
+    const done = new Promise<void>((resolve) =>
+      literalLookup('localhost', { family: 4 }, () => {
+        answered = true;
+        resolve();
+      }),
+    );
+    expect(answered).toBe(false);
+    await done;
+    expect(answered).toBe(true);
   });
 });
