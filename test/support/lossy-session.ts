@@ -15,6 +15,8 @@ export interface LossySessionOptions {
   readonly seed: number;
   readonly cols: number;
   readonly rows: number;
+  /** What the server runs instead of the test shell. */
+  readonly command?: { readonly file: string; readonly args: string[] };
 }
 
 export interface LossySession {
@@ -27,7 +29,7 @@ export interface LossySession {
 
 /** Starts the parts, pushing how to stop each onto `cleanups` (run them last-in, first-out). */
 export async function startLossySession(o: LossySessionOptions, cleanups: (() => void | Promise<void>)[]): Promise<LossySession> {
-  const server = await startInProcessServer();
+  const server = await startInProcessServer(o.command === undefined ? {} : { command: o.command.file, args: o.command.args });
   cleanups.push(() => server.session.terminate('session over'));
   const profile = { delayMs: o.oneWayDelayMs, loss: o.loss };
   const relay = await LinkEmulator.start({ server: { address: '127.0.0.1', port: server.port }, up: profile, down: profile, seed: o.seed });

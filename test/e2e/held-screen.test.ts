@@ -1,0 +1,55 @@
+/**
+ * A screen held back because its bottom line is half written (output still streaming) goes out
+ * with the echo ack that answers the user's key, not a frame interval later. The regression this
+ * pins: after Ctrl-C stopped a flood on a 200 ms link, the echo ack left at once carrying the old
+ * screen, and the new prompt followed one frame interval later (Ctrl-C took 391 ms instead of 262
+ * at 250 ms RTT in the benchmark).
+ *
+ * The application is a small program, not a shell, so that its answer is one write: it floods
+ * lines until it reads Ctrl-C, then writes "^C", a line end and the prompt "$ " at once. A shell
+ * prints the prompt in a later write, which may or may not fall inside the echo ack's quiet
+ * period; here the outcome depends only on the server. Real built client, real PTY, real UDP
+ * through the link emulator; the tap opens the server's datagrams with the session key to see
+ * which screen each echo ack came with. No timings are asserted.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ReceivedState } from '../support/frame-tap.js';
+import { framebufferLines, waitUntil } from '../support/live-session.js';
+import { startLossySession } from '../support/lossy-session.js';
+
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+/** Floods `y` lines until it reads Ctrl-C, then answers with one write ending in a prompt. */
+const FLOODER = `
+process.stdin.setRawMode(true);
+let flooding = true;
+// One write per turn of the event loop, so the program reads its input between writes, as yes does.
+const flood = () => { if (flooding) { process.stdout.write('y\\r\\n'.repeat(40)); setImmediate(flood); } };
+flood();
+process.stdin.on('data', (d) => {
+  if (flooding && d.includes(3)) { flooding = false; process.stdout.write('^C\\r\\n$ '); }
+});
+`;
+
+const lastLine = (state: ReceivedState): string => framebufferLines(state.state.framebuffer).filter((l) => l.trim() !== '').at(-1) ?? '';
+
+describe('a held half-written screen', () => {
+  it('leaves with the echo ack that answers the key, in the same frame', async () => {
+    const command = { file: process.execPath, args: ['-e', FLOODER] };
+    const s = await startLossySession({ oneWayDelayMs: 100, loss: 0, seed: 1, cols: 80, rows: 24, command }, cleanups);
+    const received: ReceivedState[] = [];
+    s.tap.onState((r) => received.push(r));
+    await s.client.waitForScreen('the flood', (t) => t.split('\n').filter((l) => l === 'y').length >= 20);
+    // Let the flood settle into its steady (next to frameless) state, then note the echo ack so far.
+    await new Promise((r) => setTimeout(r, 800));
+    const ackBefore = received.at(-1)!.state.echoAck;
+    s.client.type('\x03');
+    await waitUntil('an echo ack for Ctrl-C', () => received.some((r) => r.state.echoAck > ackBefore), 10_000);
+    const answer = received.find((r) => r.state.echoAck > ackBefore)!;
+    expect(lastLine(answer), 'the screen that came with the echo ack for Ctrl-C').toBe('$');
+    await s.client.waitForScreen('the prompt on the client', (t) => t.trimEnd().endsWith('$'));
+  }, 30_000);
+});
