@@ -73,12 +73,11 @@ function withRoom(bytes: number): SodiumExports | null {
   if (lib === null) return null;
   if (bytes > room) {
     if (scratch !== 0) lib._free(scratch);
-    room = Math.max(FIRST_ROOM, 2 ** Math.ceil(Math.log2(bytes)));
-    scratch = lib._malloc(INPUT_AT + 2 * room);
-    if (scratch === 0) {
-      room = 0;
-      return null;
-    }
+    const want = Math.max(FIRST_ROOM, 2 ** Math.ceil(Math.log2(bytes)));
+    scratch = lib._malloc(INPUT_AT + 2 * want);
+    // Out of WebAssembly memory: this call goes through the wrappers (which will likely fail too).
+    room = scratch === 0 ? 0 : want;
+    if (scratch === 0) return null;
   }
   return lib;
 }
