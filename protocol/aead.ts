@@ -87,6 +87,16 @@ export function usingSodiumExports(): boolean {
   return withRoom(0) !== null;
 }
 
+/** Copies a call's arguments into the scratch area; returns the heap view to use for this call. */
+function stage(s: SodiumExports, key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, input: Uint8Array): Uint8Array {
+  const heap = s.HEAPU8; // read after withRoom: growing the memory replaces the view
+  heap.set(key, scratch + KEY_AT);
+  heap.set(nonce, scratch + NONCE_AT);
+  heap.set(ad, scratch + AD_AT);
+  heap.set(input, scratch + INPUT_AT);
+  return heap;
+}
+
 /**
  * Encrypts `plain` and writes ciphertext ‖ tag (plain.length + 16 bytes) into `out` at `at`.
  * `ad` is at most 16 bytes.
@@ -97,13 +107,9 @@ export function aeadSeal(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, pla
     out.set(sealWithWrapper(key, nonce, ad, plain), at);
     return;
   }
-  const heap = s.HEAPU8; // read after withRoom: growing the memory replaces the view
+  const heap = stage(s, key, nonce, ad, plain);
   const input = scratch + INPUT_AT;
   const output = input + room;
-  heap.set(key, scratch + KEY_AT);
-  heap.set(nonce, scratch + NONCE_AT);
-  heap.set(ad, scratch + AD_AT);
-  heap.set(plain, input);
   s._crypto_aead_chacha20poly1305_ietf_encrypt(output, 0, input, plain.length, 0, scratch + AD_AT, ad.length, 0, 0, scratch + NONCE_AT, scratch + KEY_AT);
   heap.fill(0, scratch + KEY_AT, scratch + KEY_AT + AEAD_KEY_BYTES);
   heap.fill(0, input, input + plain.length);
@@ -115,13 +121,9 @@ export function aeadOpen(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, sea
   if (sealed.length < AEAD_TAG_BYTES) return null;
   const s = ad.length <= MAX_AD_BYTES ? withRoom(sealed.length) : null;
   if (s === null) return openWithWrapper(key, nonce, ad, sealed);
-  const heap = s.HEAPU8;
+  const heap = stage(s, key, nonce, ad, sealed);
   const input = scratch + INPUT_AT;
   const output = input + room;
-  heap.set(key, scratch + KEY_AT);
-  heap.set(nonce, scratch + NONCE_AT);
-  heap.set(ad, scratch + AD_AT);
-  heap.set(sealed, input);
   const status = s._crypto_aead_chacha20poly1305_ietf_decrypt(output, 0, 0, input, sealed.length, 0, scratch + AD_AT, ad.length, 0, scratch + NONCE_AT, scratch + KEY_AT);
   heap.fill(0, scratch + KEY_AT, scratch + KEY_AT + AEAD_KEY_BYTES);
   if (status !== 0) return null;
