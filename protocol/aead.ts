@@ -11,8 +11,9 @@
  * So this module calls those exports (`libsodium-wrappers` exports the module as `libsodium`; it is
  * not in its typings, hence the shape check) on one scratch area, grown when a message needs more.
  * Calls never overlap (one JavaScript thread). The key is copied in for each call and wiped after,
- * as is the plaintext, so neither stays in the WebAssembly heap. If the exports are missing (another libsodium
- * build), the wrapper functions are used instead; both give the same bytes (see the tests).
+ * as is the plaintext, so neither stays in the WebAssembly heap. If the exports are missing
+ * (another libsodium build), the wrapper functions are used instead; both give the same bytes (see
+ * the tests).
  */
 import * as wrappers from 'libsodium-wrappers';
 import sodium from 'libsodium-wrappers';
