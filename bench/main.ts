@@ -19,6 +19,7 @@ const suites: Suite[] = [
   { name: 'screen-pipeline', run: async () => (await import('./screen-pipeline.js')).run() },
   { name: 'renderer', run: async () => (await import('./renderer.js')).run() },
   { name: 'prediction', run: async () => (await import('./prediction.js')).run() },
+  { name: 'keystroke-path', run: async () => (await import('./keystroke-path.js')).run() },
   { name: 'prediction-e2e', run: async () => (await import('./prediction-e2e.js')).run() },
   { name: 'link', run: async () => (await import('./link.js')).run() },
   { name: 'ssh', run: async () => (await import('./ssh-bootstrap.js')).run() },
