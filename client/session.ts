@@ -321,7 +321,7 @@ export class ClientSession {
       const fb = this.#transport.remote.framebuffer;
       this.#o.terminal.write(renderFrame(this.#shown, fb, this.#o.capabilities));
       this.#shown = fb;
-      }
+    }
     this.#ended = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
     if (this.#ticker !== null) clearInterval(this.#ticker);
