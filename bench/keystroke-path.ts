@@ -5,7 +5,8 @@
  * - client key: the key into the UserStream, the expedited send (diff, encode, seal);
  * - server input: the datagram opened, decoded and applied, the new keys read out;
  * - server echo: the echo parsed by the emulator, the snapshot, the new ScreenState sent (diff, encode, seal);
- * - client screen: the datagram opened and applied, judged by the prediction engine, rendered.
+ * - client screen: the datagram opened and applied, the screen rendered (the prediction engine hears
+ *   of the key after it was sent and judges the frame after the draw, as in the client; both off the clock).
  *
  * Each is timed in three regimes, because the live loopback figure (prediction-e2e) depends on
  * which one a keystroke meets: a fresh process's first keys (V8 has not optimised the code yet),
@@ -106,15 +107,18 @@ export class KeystrokeRig {
     if (this.#typed > 0 && this.#typed % LINE_KEYS === 0) await this.#echo(`\r\n${PROMPT}`);
     const key = String.fromCharCode(0x61 + (this.#typed++ % 26));
 
+    const bytes = Buffer.from(key);
     let t = performance.now();
     const stream = this.#client.local;
-    stream.pushKeys(Buffer.from(key));
+    stream.pushKeys(bytes);
     this.#client.sync.sender.expedite(performance.now(), 5);
     this.#client.tick();
     let t2 = performance.now();
     into?.['client key'].push(t2 - t);
+    // As in the client with predictions hidden: the engine hears of the key after it was sent.
+    this.#prediction.onKeys(bytes, stream.totalEvents);
 
-    t = t2;
+    t = performance.now();
     for (const datagram of this.#toServer.splice(0)) {
       const payload = this.#serverConnection.receive(datagram, CLIENT_ADDRESS);
       if (payload !== null) this.#server.receivePayload(payload);
@@ -133,12 +137,13 @@ export class KeystrokeRig {
     t = t2;
     this.#deliverToClient();
     const screen = this.#client.remote;
-    this.#prediction.onServerFrame(screen.framebuffer, screen.echoAck);
     const target = this.#prediction.overlay(screen.framebuffer);
     if (renderFrame(this.#shown, target).length === 0) throw new Error(`the echo of key ${this.#typed} drew nothing (${JSON.stringify(screen.framebuffer.lines[screen.framebuffer.cursor.y]?.toString())})`);
     this.#shown = target;
     t2 = performance.now();
     into?.['client screen'].push(t2 - t);
+    // The client draws first and judges after when nothing of the engine's is on screen.
+    this.#prediction.onServerFrame(screen.framebuffer, screen.echoAck);
 
     // The acknowledgements each way, off the clock (they are not on the key's path).
     this.#client.tick();
