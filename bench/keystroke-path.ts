@@ -181,24 +181,24 @@ export class KeystrokeRig {
   }
 }
 
-const emptyTimings = (): Timings => ({ 'client key': [], 'server input': [], 'server echo': [], 'client screen': [] });
+export const emptyTimings = (): Timings => ({ 'client key': [], 'server input': [], 'server echo': [], 'client screen': [] });
 
 /** Runs the three regimes in this process (which must not have run the path yet) and returns medians in µs. */
 async function measure(): Promise<Record<string, Record<Segment, number>>> {
   await sodiumReady();
   const rig = new KeystrokeRig(SessionKey.generate());
   await rig.start();
-  const cold = emptyTimings();
-  for (let i = 0; i < COLD_KEYS; i++) {
-    await sleep(GAP_MS);
-    await rig.key(cold);
-  }
+  const apart = async (keys: number): Promise<Timings> => {
+    const timings = emptyTimings();
+    for (let i = 0; i < keys; i++) {
+      await sleep(GAP_MS);
+      await rig.key(timings);
+    }
+    return timings;
+  };
+  const cold = await apart(COLD_KEYS);
   for (let i = 0; i < WARMING_KEYS; i++) await rig.key(null);
-  const gapped = emptyTimings();
-  for (let i = 0; i < GAPPED_KEYS; i++) {
-    await sleep(GAP_MS);
-    await rig.key(gapped);
-  }
+  const gapped = await apart(GAPPED_KEYS);
   const tight = emptyTimings();
   for (let i = 0; i < TIGHT_KEYS; i++) await rig.key(i >= TIGHT_KEYS / 2 ? tight : null);
   const medians = (t: Timings): Record<Segment, number> => Object.fromEntries(SEGMENTS.map((s) => [s, 1000 * median(t[s])])) as Record<Segment, number>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeystrokeRig } from '../../bench/keystroke-path.js';
+import { KeystrokeRig, emptyTimings } from '../../bench/keystroke-path.js';
 import { framebuffersEqual } from '../../protocol/framebuffer.js';
 import { SessionKey, sodiumReady } from '../../protocol/session-key.js';
 
@@ -8,7 +8,7 @@ describe('the keystroke-path benchmark rig', () => {
     await sodiumReady();
     const rig = new KeystrokeRig(SessionKey.generate());
     await rig.start();
-    const timings = { 'client key': [], 'server input': [], 'server echo': [], 'client screen': [] };
+    const timings = emptyTimings();
     for (let i = 0; i < 33; i++) await rig.key(timings);
     const screen = rig.clientScreen!;
     expect(screen.lines[0]!.toString().trimEnd()).toBe('$ abcdefghijklmnopqrstuvwxyzabcd');
