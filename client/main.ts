@@ -5,6 +5,7 @@
  *
  * Every failure ends in one plain sentence on stderr and a non-zero exit, with the terminal restored.
  */
+import { compileEagerly } from '../protocol/eager-compile.js';
 import { SessionKey, sodiumReady } from '../protocol/session-key.js';
 import { UdpConnection } from '../protocol/udp-connection.js';
 import { formatPortRange } from '../protocol/port-range.js';
@@ -117,6 +118,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const escapeKey = parseEscapeKey(process.env['TSMOSH_ESCAPE_KEY']);
   // Check for a terminal before starting anything remote.
   const userTerminal = new UserTerminal();
+  compileEagerly();
   const endpoint = await endpointFor(invocation);
   await sodiumReady();
   const key = SessionKey.parse(endpoint.key);

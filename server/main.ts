@@ -7,6 +7,7 @@
  * running on its own.
  */
 import { fileURLToPath } from 'node:url';
+import { compileEagerly } from '../protocol/eager-compile.js';
 import { SessionKey, sodiumReady } from '../protocol/session-key.js';
 import { UdpConnection } from '../protocol/udp-connection.js';
 import { DEFAULT_PORT_RANGE } from '../protocol/port-range.js';
@@ -93,6 +94,7 @@ async function daemon(): Promise<void> {
   // The foreground process exits as soon as it has our connect line; writes after that must not kill us.
   process.stdout.on('error', () => {});
   process.stderr.on('error', () => {});
+  compileEagerly();
   const config = (await readDaemonConfig()) as DaemonConfig;
   const log = config.verbose > 0 ? (m: string) => process.stderr.write(`tsmosh-server[${process.pid}]: ${m}\n`) : undefined;
   let udp: UdpConnection;
