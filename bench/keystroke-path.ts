@@ -21,6 +21,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Connection, type PeerAddress } from '../protocol/connection.js';
 import { NetworkTransport, type DatagramLink } from '../protocol/network-transport.js';
+import { compileEagerly } from '../protocol/eager-compile.js';
 import { CLIENT_FRAME_TIMING } from '../protocol/frame-timing.js';
 import type { Framebuffer } from '../protocol/framebuffer.js';
 import { pooledRandom } from '../protocol/random-pool.js';
@@ -229,6 +230,8 @@ export async function run(): Promise<BenchRow[]> {
 }
 
 if (process.argv[2] === '--measure' && process.argv[1] === fileURLToPath(import.meta.url)) {
+  // As both bins do before a session starts.
+  compileEagerly();
   measure().then(
     (results) => {
       process.stdout.write(JSON.stringify(results));
