@@ -118,11 +118,12 @@ async function main(argv: readonly string[]): Promise<void> {
   const escapeKey = parseEscapeKey(process.env['TSMOSH_ESCAPE_KEY']);
   // Check for a terminal before starting anything remote.
   const userTerminal = new UserTerminal();
-  compileEagerly();
   const endpoint = await endpointFor(invocation);
   await sodiumReady();
   const key = SessionKey.parse(endpoint.key);
   const udp = await UdpConnection.connect({ key, host: endpoint.host, port: endpoint.port });
+  // Only now: the startup code (SSH, the server's start) runs once and would gain nothing.
+  compileEagerly();
   const session = new ClientSession({
     udp,
     terminal: userTerminal,

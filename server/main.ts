@@ -94,7 +94,6 @@ async function daemon(): Promise<void> {
   // The foreground process exits as soon as it has our connect line; writes after that must not kill us.
   process.stdout.on('error', () => {});
   process.stderr.on('error', () => {});
-  compileEagerly();
   const config = (await readDaemonConfig()) as DaemonConfig;
   const log = config.verbose > 0 ? (m: string) => process.stderr.write(`tsmosh-server[${process.pid}]: ${m}\n`) : undefined;
   let udp: UdpConnection;
@@ -117,6 +116,8 @@ async function daemon(): Promise<void> {
     signalIdleMs: secondsFromEnv(process.env, ENV_SIGNAL_TIMEOUT),
     ...(process.env[ENV_CONNECT_TIMEOUT] ? { firstContactMs: secondsFromEnv(process.env, ENV_CONNECT_TIMEOUT)! } : {}),
   };
+  // Only now: the startup code runs once and would gain nothing.
+  compileEagerly();
   const session = new ServerSession({
     udp,
     ...(config.command === undefined ? {} : { command: config.command[0]!, args: config.command.slice(1) }),
