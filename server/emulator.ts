@@ -100,6 +100,8 @@ export class Emulator {
   /** Writes handed to xterm, and how many of them it has parsed. */
   #written = 0;
   #parsedCount = 0;
+  /** Grows by one each time output parsed (one piece handed to xterm) contained a line feed. */
+  #lineFeedCount = 0;
   #pendingBytes = 0;
   /** The last write parsed did not end with a line feed: the bottom line may be half written. */
   #endsMidLine = false;
@@ -176,6 +178,14 @@ export class Emulator {
   }
 
   /**
+   * Grows whenever output parsed contained a line feed: output that only rewrites its line (a
+   * progress counter) leaves it unchanged.
+   */
+  get outputsWithLineFeed(): number {
+    return this.#lineFeedCount;
+  }
+
+  /**
    * True when the last write parsed ended inside a line. While output streams in (`yes`, `seq`), a
    * screen caught then differs from the next only by a half-written bottom line: not worth a frame.
    */
@@ -239,6 +249,8 @@ export class Emulator {
     if (writes > 1) data = isString ? (joined as string[]).join('') : Buffer.concat(joined as Uint8Array[], total);
     const length = data.length;
     const endsWithLineFeed = typeof data === 'string' ? data.charCodeAt(length - 1) === 0x0a : data[length - 1] === 0x0a;
+    // Under a flood the first line feed is a few bytes in; a status line without one is short.
+    const hasLineFeed = endsWithLineFeed || (typeof data === 'string' ? data.indexOf('\n') : data.indexOf(0x0a)) !== -1;
     if (this.#parserIdle?.() === true) {
       const skip = skippablePrefix(data, this.#term.rows);
       if (skip > 0) {
@@ -251,6 +263,7 @@ export class Emulator {
       this.#inFlight = false;
       this.#endsMidLine = !endsWithLineFeed;
       this.#parsedCount += writes;
+      if (hasLineFeed) this.#lineFeedCount++;
       this.#pendingBytes -= length;
       this.#resolveFlushes();
       this.#feed();

@@ -16,6 +16,7 @@ import type { UdpConnection } from '../protocol/udp-connection.js';
 import { UserStream } from '../protocol/user-stream.js';
 import { EchoAckTracker, ECHO_DELAY_MS, ECHO_QUIET_MS } from './echo-ack.js';
 import { Emulator } from './emulator.js';
+import { PartialLineHold } from './partial-line-hold.js';
 import { PtyHost, type ShellExit } from './pty-host.js';
 
 /** Resume reading the PTY once the emulator has less than this left to parse. */
@@ -36,9 +37,10 @@ export interface ServerTimeouts {
   /**
    * While output streams in, a screen whose bottom line is half written is published only if no
    * more output comes for this long, or a quarter of the frame interval if that is longer (see
-   * Emulator.endsMidLine): under `yes` the screens then look alike from frame to frame and most
+   * partial-line-hold.ts): under `yes` the screens then look alike from frame to frame and most
    * frames need not be sent at all. A slow link waits the frame interval anyway, and there a
-   * longer hold also rides out the pauses of a program descheduled mid-flood.
+   * longer hold also rides out the pauses of a program descheduled mid-flood (or of this server,
+   * busy with a frame) rather than take each for the end of the output.
    */
   readonly partialLineHoldMs: Millis;
   /**
@@ -94,11 +96,8 @@ export class ServerSession {
   /** UserStream events already given to the PTY. */
   #consumed = 0;
   #screenDirty = false;
-  /** When the emulator last finished parsing a slice of output, and how many PTY reads it had parsed then. */
-  #lastParsedAt: Millis = -Infinity;
-  #parsedWrites = 0;
   /** A half-written screen waits to be published (see partialLineHoldMs). */
-  #partialHeld = false;
+  readonly #hold = new PartialLineHold();
   #quietCheck: NodeJS.Immediate | null = null;
   #timer: NodeJS.Timeout | null = null;
   #ending: string | null = null;
@@ -215,13 +214,7 @@ export class ServerSession {
       }
       const now = this.#clock();
       this.#echo.output(now);
-      // Output is streaming if more is queued, this slice parsed several PTY reads, or the last slice just ended.
-      const writes = emulator.parsedWrites;
-      const streaming = emulator.pendingBytes > 0 || writes - this.#parsedWrites > 1 || now - this.#lastParsedAt < this.#timeouts.partialLineHoldMs;
-      this.#parsedWrites = writes;
-      this.#lastParsedAt = now;
-      this.#partialHeld = emulator.endsMidLine && streaming;
-      if (!this.#partialHeld) this.#screenDirty = true;
+      if (!this.#hold.parsed(now, emulator, this.#partialHoldMs())) this.#screenDirty = true;
       this.#schedule();
     });
     this.#emulator = emulator;
@@ -303,14 +296,14 @@ export class ServerSession {
     // Once the shutdown has started the state may no longer change (the final screen went with it).
     if (this.#transport.sync.sender.shutdownInProgress) return;
     const now = this.#clock();
-    if (this.#partialHeld && now - this.#lastParsedAt >= this.#partialHoldMs()) this.#checkQuiet();
+    if (this.#hold.held && this.#hold.quiet(now, this.#partialHoldMs())) this.#checkQuiet();
     const ack = this.#echo.ack(now);
     const current = this.#transport.local;
     // The echo ack says the application has answered: the screen that goes with it is that answer,
     // half-written bottom line (a prompt after Ctrl-C, an echo amid output) and all. Holding it
     // back would also cost a frame interval, since the ack leaves at once.
-    if (ack !== current.echoAck && this.#partialHeld) {
-      this.#partialHeld = false;
+    if (ack !== current.echoAck && this.#hold.held) {
+      this.#hold.release();
       this.#screenDirty = true;
     }
     const emulator = this.#emulator;
@@ -344,9 +337,9 @@ export class ServerSession {
     if (this.#quietCheck !== null) return;
     this.#quietCheck = setImmediate(() => {
       this.#quietCheck = null;
-      const quiet = this.#clock() - this.#lastParsedAt >= this.#partialHoldMs();
-      if (this.#partialHeld && quiet && (this.#emulator?.pendingBytes ?? 0) === 0) {
-        this.#partialHeld = false;
+      const quiet = this.#hold.quiet(this.#clock(), this.#partialHoldMs());
+      if (this.#hold.held && quiet && (this.#emulator?.pendingBytes ?? 0) === 0) {
+        this.#hold.release();
         this.#screenDirty = true;
         this.#schedule();
       }
@@ -389,7 +382,7 @@ export class ServerSession {
       return Infinity;
     }
     wait = Math.min(wait, this.#echo.waitTime(now));
-    if (this.#partialHeld) wait = Math.min(wait, Math.max(0, this.#lastParsedAt + this.#partialHoldMs() - now));
+    if (this.#hold.held) wait = Math.min(wait, this.#hold.waitTime(now, this.#partialHoldMs()));
     if (this.#ending === null) wait = Math.min(wait, this.#lifetimeWait(now));
     return wait;
   }

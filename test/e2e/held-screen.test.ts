@@ -1,4 +1,6 @@
 /**
+ * Screens whose bottom line is half written (server/partial-line-hold.ts).
+ *
  * A screen held back because its bottom line is half written (output still streaming) goes out
  * with the echo ack that answers the user's key, not a frame interval later. The regression this
  * pins: after Ctrl-C stopped a flood on a 200 ms link, the echo ack left at once carrying the old
@@ -11,6 +13,10 @@
  * period; here the outcome depends only on the server. Real built client, real PTY, real UDP
  * through the link emulator; the tap opens the server's datagrams with the session key to see
  * which screen each echo ack came with. No timings are asserted.
+ *
+ * A line rewritten in place without pause (a progress counter) is never held: it reached the
+ * client only when the counter happened to pause (a few times a second on a loaded box, never on
+ * an idle one).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReceivedState } from '../support/frame-tap.js';
@@ -34,6 +40,13 @@ process.stdin.on('data', (d) => {
 });
 `;
 
+/** Rewrites one line with a growing number, without pause and without a line feed, for ever. */
+const COUNTER = `
+let i = 0;
+const tick = () => { process.stdout.write('\\r' + i++); setImmediate(tick); };
+tick();
+`;
+
 const lastLine = (state: ReceivedState): string => framebufferLines(state.state.framebuffer).filter((l) => l.trim() !== '').at(-1) ?? '';
 
 describe('a held half-written screen', () => {
@@ -51,5 +64,18 @@ describe('a held half-written screen', () => {
     const answer = received.find((r) => r.state.echoAck > ackBefore)!;
     expect(lastLine(answer), 'the screen that came with the echo ack for Ctrl-C').toBe('$');
     await s.client.waitForScreen('the prompt on the client', (t) => t.trimEnd().endsWith('$'));
+  }, 30_000);
+
+  it('shows a line rewritten in place without pause as it changes (a progress counter)', async () => {
+    const command = { file: process.execPath, args: ['-e', COUNTER] };
+    const s = await startLossySession({ oneWayDelayMs: 50, loss: 0, seed: 1, cols: 80, rows: 24, command }, cleanups);
+    const counts = new Set<string>();
+    s.tap.onState((r) => {
+      const line = lastLine(r);
+      if (/^\d+$/.test(line)) counts.add(line);
+    });
+    // Frames go out about every 50 ms here; a held counter showed one value now and then, or none.
+    await waitUntil('ten different counts in the server\'s frames', () => counts.size >= 10, 10_000);
+    await s.client.waitForScreen('a count on the client', (t) => /^\d+$/.test(t.split('\n')[0]!.trim()));
   }, 30_000);
 });

@@ -480,6 +480,23 @@ describe('writing and parsing', () => {
     expect(replies).toEqual([]);
   });
 
+  it('tells whether the output ended inside a line and counts output that fed lines', async () => {
+    const e = emulator();
+    const enc = new TextEncoder();
+    e.write('\r10%');
+    await e.flush();
+    expect([e.endsMidLine, e.outputsWithLineFeed]).toEqual([true, 0]);
+    e.write(enc.encode('done\r\nnext'));
+    await e.flush();
+    expect([e.endsMidLine, e.outputsWithLineFeed]).toEqual([true, 1]);
+    e.write('line\r\n');
+    await e.flush();
+    expect([e.endsMidLine, e.outputsWithLineFeed]).toEqual([false, 2]);
+    e.write(enc.encode('\r20%'));
+    await e.flush();
+    expect([e.endsMidLine, e.outputsWithLineFeed]).toEqual([true, 2]);
+  });
+
   it('asks for a pause past highWaterBytes and refuses input past maxPendingBytes', async () => {
     const e = new Emulator({ cols: 10, rows: 3, highWaterBytes: 50, maxPendingBytes: 100 });
     emulators.push(e);

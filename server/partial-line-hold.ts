@@ -1,0 +1,76 @@
+/**
+ * Whether a screen whose bottom line is half written waits before it is published.
+ *
+ * Under `yes` or `seq` most slices of output end inside a line, so a screen caught then differs
+ * from the next one only by that half line; publishing it would cost a frame for nothing (and two:
+ * the next screen undoes it). Such a screen waits until the output has been quiet for the hold time
+ * (the session also releases it early with an echo ack, which answers the user's key).
+ *
+ * Two kinds of output ending inside a line are not half of anything and are never held:
+ * - output after a pause (an echoed key, a prompt): nothing else is coming;
+ * - output that only rewrites the line it is on, with no line feed (a progress counter, ninja's or
+ *   curl's status line): its bottom line is always "half written", so holding it until the output
+ *   pauses would freeze the screen for as long as the counter runs.
+ *
+ * Pure logic: the session passes the clock's time and the emulator's counters.
+ */
+import type { Millis } from '../protocol/clock.js';
+
+/** What the emulator has parsed so far (all counts only grow). */
+export interface ParsedOutput {
+  /** PTY reads parsed. */
+  readonly parsedWrites: number;
+  /** Grows whenever parsed output contained a line feed. */
+  readonly outputsWithLineFeed: number;
+  /** Output written to the emulator and not yet parsed. */
+  readonly pendingBytes: number;
+  /** The last read parsed did not end with a line feed. */
+  readonly endsMidLine: boolean;
+}
+
+export class PartialLineHold {
+  #lastParsedAt: Millis = -Infinity;
+  #parsedWrites = 0;
+  #outputsWithLineFeed = 0;
+  #held = false;
+
+  /** A half-written screen is waiting. */
+  get held(): boolean {
+    return this.#held;
+  }
+
+  /** When output was last parsed. */
+  get lastParsedAt(): Millis {
+    return this.#lastParsedAt;
+  }
+
+  /**
+   * A slice of output has just been parsed: returns whether its screen waits. `holdMs` is how long
+   * the output must pause before a half line counts as finished.
+   */
+  parsed(now: Millis, output: ParsedOutput, holdMs: Millis): boolean {
+    const reads = output.parsedWrites - this.#parsedWrites;
+    const fedLines = output.outputsWithLineFeed !== this.#outputsWithLineFeed;
+    const streaming = output.pendingBytes > 0 || reads > 1 || now - this.#lastParsedAt < holdMs;
+    this.#parsedWrites = output.parsedWrites;
+    this.#outputsWithLineFeed = output.outputsWithLineFeed;
+    this.#lastParsedAt = now;
+    this.#held = output.endsMidLine && fedLines && streaming;
+    return this.#held;
+  }
+
+  /** The output has paused for `holdMs`: a held screen may go. */
+  quiet(now: Millis, holdMs: Millis): boolean {
+    return now - this.#lastParsedAt >= holdMs;
+  }
+
+  /** How long until the output has paused for `holdMs` (Infinity when nothing is held). */
+  waitTime(now: Millis, holdMs: Millis): Millis {
+    return this.#held ? Math.max(0, this.#lastParsedAt + holdMs - now) : Infinity;
+  }
+
+  /** The held screen goes now (the output paused, or an echo ack leaves with it). */
+  release(): void {
+    this.#held = false;
+  }
+}
