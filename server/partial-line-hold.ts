@@ -39,11 +39,6 @@ export class PartialLineHold {
     return this.#held;
   }
 
-  /** When output was last parsed. */
-  get lastParsedAt(): Millis {
-    return this.#lastParsedAt;
-  }
-
   /**
    * A slice of output has just been parsed: returns whether its screen waits. `holdMs` is how long
    * the output must pause before a half line counts as finished.
