@@ -483,18 +483,18 @@ describe('writing and parsing', () => {
   it('tells whether the output ended inside a line and counts output that fed lines', async () => {
     const e = emulator();
     const enc = new TextEncoder();
-    e.write('\r10%');
-    await e.flush();
-    expect([e.endsMidLine, e.outputsWithLineFeed]).toEqual([true, 0]);
-    e.write(enc.encode('done\r\nnext'));
-    await e.flush();
-    expect([e.endsMidLine, e.outputsWithLineFeed]).toEqual([true, 1]);
-    e.write('line\r\n');
-    await e.flush();
-    expect([e.endsMidLine, e.outputsWithLineFeed]).toEqual([false, 2]);
-    e.write(enc.encode('\r20%'));
-    await e.flush();
-    expect([e.endsMidLine, e.outputsWithLineFeed]).toEqual([true, 2]);
+    // Output (as text and as bytes), then whether it ended inside a line and the count so far.
+    const steps: [string | Uint8Array, boolean, number][] = [
+      ['\r10%', true, 0],
+      [enc.encode('done\r\nnext'), true, 1],
+      ['line\r\n', false, 2],
+      [enc.encode('\r20%'), true, 2],
+    ];
+    for (const [output, midLine, count] of steps) {
+      e.write(output);
+      await e.flush();
+      expect([e.endsMidLine, e.outputsWithLineFeed], `after ${JSON.stringify(typeof output === 'string' ? output : new TextDecoder().decode(output))}`).toEqual([midLine, count]);
+    }
   });
 
   it('asks for a pause past highWaterBytes and refuses input past maxPendingBytes', async () => {
