@@ -12,6 +12,12 @@
  *   curl's status line): its bottom line is always "half written", so holding it until the output
  *   pauses would freeze the screen for as long as the counter runs.
  *
+ * A screen the application itself says is half drawn (it turned synchronized output, DEC mode
+ * 2026, on and not yet off) waits the same way, pause or no pause: editors and multiplexers wrap
+ * each redraw in it so that no terminal shows a torn frame. An echo ack does not release it (the
+ * frame that answers the key is still being drawn); if the application never turns the mode off,
+ * the screen still goes once the output has been quiet for the hold time.
+ *
  * Pure logic: the session passes the clock's time and the emulator's counters.
  */
 import type { Millis } from '../protocol/clock.js';
@@ -26,6 +32,8 @@ export interface ParsedOutput {
   readonly pendingBytes: number;
   /** The last read parsed did not end with a line feed. */
   readonly endsMidLine: boolean;
+  /** Synchronized output is on: the application is midway through drawing a frame. */
+  readonly synchronizedOutput: boolean;
 }
 
 export class PartialLineHold {
@@ -33,6 +41,8 @@ export class PartialLineHold {
   #parsedWrites = 0;
   #outputsWithLineFeed = 0;
   #held = false;
+  /** Held because the application is midway through a frame (not only for a half line). */
+  #midFrame = false;
 
   /** A half-written screen is waiting. */
   get held(): boolean {
@@ -50,7 +60,8 @@ export class PartialLineHold {
     this.#parsedWrites = output.parsedWrites;
     this.#outputsWithLineFeed = output.outputsWithLineFeed;
     this.#lastParsedAt = now;
-    this.#held = output.endsMidLine && fedLines && streaming;
+    this.#midFrame = output.synchronizedOutput;
+    this.#held = (output.endsMidLine && fedLines && streaming) || this.#midFrame;
     return this.#held;
   }
 
@@ -64,8 +75,19 @@ export class PartialLineHold {
     return this.#held ? Math.max(0, this.#lastParsedAt + holdMs - now) : Infinity;
   }
 
-  /** The held screen goes now (the output paused, or an echo ack leaves with it). */
+  /** The held screen goes now: the output paused. */
   release(): void {
     this.#held = false;
+    this.#midFrame = false;
+  }
+
+  /**
+   * An echo ack is leaving: a held half line goes with it (it is the application's answer, a prompt
+   * after Ctrl-C or an echo amid output), a frame still being drawn does not. True if it went.
+   */
+  releaseForEcho(): boolean {
+    if (!this.#held || this.#midFrame) return false;
+    this.#held = false;
+    return true;
   }
 }

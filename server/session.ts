@@ -301,11 +301,9 @@ export class ServerSession {
     const current = this.#transport.local;
     // The echo ack says the application has answered: the screen that goes with it is that answer,
     // half-written bottom line (a prompt after Ctrl-C, an echo amid output) and all. Holding it
-    // back would also cost a frame interval, since the ack leaves at once.
-    if (ack !== current.echoAck && this.#hold.held) {
-      this.#hold.release();
-      this.#screenDirty = true;
-    }
+    // back would also cost a frame interval, since the ack leaves at once. (A frame the application
+    // is still drawing in synchronized output stays held: it is not the answer yet.)
+    if (ack !== current.echoAck && this.#hold.releaseForEcho()) this.#screenDirty = true;
     const emulator = this.#emulator;
     let screen: Framebuffer | null = null;
     if (this.#screenDirty && emulator !== null) {

@@ -16,7 +16,8 @@
  *
  * A line rewritten in place without pause (a progress counter) is never held: it reached the
  * client only when the counter happened to pause (a few times a second on a loaded box, never on
- * an idle one).
+ * an idle one). A screen drawn inside synchronized output is held until the application ends it:
+ * no frame the client gets is torn.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReceivedState } from '../support/frame-tap.js';
@@ -45,6 +46,22 @@ const COUNTER = `
 let i = 0;
 const tick = () => { process.stdout.write('\\r' + i++); setImmediate(tick); };
 tick();
+`;
+
+/**
+ * Draws full screens of one letter, A to Z and round again, each in two writes a few ms apart
+ * inside synchronized output (DEC mode 2026), as an editor wraps its redraws.
+ */
+const SYNC_DRAWER = `
+const rows = 24;
+let n = 0;
+const half = (letter, from, to) => { let s = ''; for (let r = from; r <= to; r++) s += '\\x1b[' + r + ';1H' + letter.repeat(80); return s; };
+const frame = () => {
+  const letter = String.fromCharCode(65 + (n++ % 26));
+  process.stdout.write('\\x1b[?2026h' + half(letter, 1, rows / 2));
+  setTimeout(() => { process.stdout.write(half(letter, rows / 2 + 1, rows) + '\\x1b[?2026l'); setTimeout(frame, 20); }, 4);
+};
+frame();
 `;
 
 const lastLine = (state: ReceivedState): string => framebufferLines(state.state.framebuffer).filter((l) => l.trim() !== '').at(-1) ?? '';
@@ -78,4 +95,16 @@ describe('a held half-written screen', () => {
     await waitUntil('ten different counts in the server\'s frames', () => counts.size >= 10, 10_000);
     await s.client.waitForScreen('a count on the client', (t) => /^\d+$/.test(t.split('\n')[0]!.trim()));
   }, 30_000);
+
+  it('never sends a frame the application is midway through drawing (synchronized output)', async () => {
+    const command = { file: process.execPath, args: ['-e', SYNC_DRAWER] };
+    // 400 ms RTT: a frame about every 200 ms, and a 50 ms hold against the drawer's 4 ms pause.
+    const s = await startLossySession({ oneWayDelayMs: 200, loss: 0, seed: 1, cols: 80, rows: 24, command }, cleanups);
+    const screens: string[][] = [];
+    s.tap.onState((r) => screens.push(framebufferLines(r.state.framebuffer)));
+    await waitUntil('fifteen screens of letters', () => screens.filter((l) => /^[A-Z]/.test(l[0] ?? '')).length >= 15, 20_000);
+    // Without the hold, a frame taken inside a pause shows the top half of one letter over the bottom of the last.
+    const torn = screens.filter((lines) => new Set(lines.map((l) => l[0] ?? ' ')).size > 1);
+    expect(torn.map((lines) => lines.map((l) => l[0] ?? ' ').join(''))).toEqual([]);
+  }, 40_000);
 });

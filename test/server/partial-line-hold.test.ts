@@ -12,7 +12,7 @@ function parser(hold = new PartialLineHold()): { hold: PartialLineHold; parse: (
     parse(at, text, extra = {}) {
       reads++;
       if (text.includes('\n')) withLineFeed++;
-      return hold.parsed(at, { parsedWrites: reads, outputsWithLineFeed: withLineFeed, pendingBytes: 0, endsMidLine: !text.endsWith('\n'), ...extra }, HOLD_MS);
+      return hold.parsed(at, { parsedWrites: reads, outputsWithLineFeed: withLineFeed, pendingBytes: 0, endsMidLine: !text.endsWith('\n'), synchronizedOutput: false, ...extra }, HOLD_MS);
     },
   };
 }
@@ -51,7 +51,7 @@ describe('PartialLineHold', () => {
     expect(a.parse(2000, 'x\r\ny', { pendingBytes: 4096 })).toBe(true);
     const b = parser();
     b.parse(1000, 'x\r\n');
-    expect(b.hold.parsed(2000, { parsedWrites: 3, outputsWithLineFeed: 2, pendingBytes: 0, endsMidLine: true }, HOLD_MS)).toBe(true);
+    expect(b.hold.parsed(2000, { parsedWrites: 3, outputsWithLineFeed: 2, pendingBytes: 0, endsMidLine: true, synchronizedOutput: false }, HOLD_MS)).toBe(true);
   });
 
   it('never holds a line rewritten in place without pause (a progress counter): it would freeze until the output stops', () => {
@@ -64,6 +64,30 @@ describe('PartialLineHold', () => {
     expect(parse(1000, '\r[1/9] cc a.c')).toBe(false);
     expect(parse(1001, '\r\x1b[Kwarning: unused x\r\n[2/9] cc b.c')).toBe(true);
     expect(parse(1002, '\r\x1b[K[3/9] cc c.c')).toBe(false);
+  });
+
+  it('holds a frame the application is midway through drawing (synchronized output), even after a pause', () => {
+    const { hold, parse } = parser();
+    expect(parse(1000, '\x1b[?2026h\x1b[H\x1b[2Jtop half', { synchronizedOutput: true })).toBe(true);
+    expect(parse(1000 + HOLD_MS * 3, '\x1b[12;1Hbottom\r\nhalf', { synchronizedOutput: true })).toBe(true);
+    expect(parse(1000 + HOLD_MS * 6, '\x1b[24;1Hend\x1b[?2026l', { synchronizedOutput: false })).toBe(false);
+    // An application that never turns it off: the screen goes once the output has been quiet.
+    expect(parse(2000, '\x1b[?2026hstuck', { synchronizedOutput: true })).toBe(true);
+    expect(hold.quiet(2000 + HOLD_MS, HOLD_MS)).toBe(true);
+  });
+
+  it('lets a held half line go with an echo ack, but not a frame still being drawn', () => {
+    const { hold, parse } = parser();
+    parse(1000, 'y\r\n'.repeat(100));
+    expect(parse(1001, '^C\r\n$ ')).toBe(true);
+    expect(hold.releaseForEcho()).toBe(true);
+    expect(hold.held).toBe(false);
+    expect(hold.releaseForEcho()).toBe(false);
+    expect(parse(1002, '\x1b[?2026h\x1b[Hhalf\r\nof it', { synchronizedOutput: true })).toBe(true);
+    expect(hold.releaseForEcho()).toBe(false);
+    expect(hold.held).toBe(true);
+    hold.release();
+    expect(hold.held).toBe(false);
   });
 
   it('never holds a screen whose last line is complete', () => {
