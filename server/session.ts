@@ -232,8 +232,9 @@ export class ServerSession {
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
       if (e.kind === 'keys') {
-        emulator.noteUserInput();
+        // The keys reach the application first; the emulator hears of them before the echo can come back.
         pty.write(e.bytes);
+        emulator.noteUserInput();
         this.#consumed = e.index + e.bytes.length;
       } else {
         // Of consecutive resizes only the last matters (and a shell redraws once, not N times).
