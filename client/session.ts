@@ -6,7 +6,7 @@
  * One timer drives the protocol (as on the server); a one-second tick redraws the status line and
  * notices waking from sleep.
  */
-import { systemClock, type Clock, type Millis } from '../protocol/clock.js';
+import { systemClock, timerDelay, type Clock, type Millis } from '../protocol/clock.js';
 import { CLIENT_FRAME_TIMING, type FrameTiming } from '../protocol/frame-timing.js';
 import { blankFramebuffer, type Framebuffer } from '../protocol/framebuffer.js';
 import { pooledRandom } from '../protocol/random-pool.js';
@@ -279,7 +279,7 @@ export class ClientSession {
         this.#draw();
         this.#schedule();
       },
-      Math.max(1, Math.min(wait, 60_000)),
+      timerDelay(wait),
     );
   }
 

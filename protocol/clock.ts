@@ -35,3 +35,19 @@ export class FakeClock {
     this.#now = ms;
   }
 }
+
+/** The longest a session loop sleeps in one go; it recomputes what is due when it wakes anyway. */
+export const MAX_TIMER_DELAY_MS = 60_000;
+
+/**
+ * The delay to give Node's setTimeout so that it fires no earlier than `wait` ms from now.
+ * Node counts timers from libuv's loop time, which is whole milliseconds read when the loop last
+ * woke, so a timer set with the exact wait fires up to a millisecond (more after a long callback)
+ * early; the loop then finds nothing due and sleeps again for the sub-millisecond rest: two
+ * wake-ups, each with cold caches, per deadline (measured: one extra per keystroke on the server,
+ * for its echo ack). Rounding up and adding the millisecond makes it one, at most ~2 ms late.
+ */
+export function timerDelay(wait: Millis): number {
+  if (!(wait > 0)) return 1;
+  return Math.min(Math.ceil(wait) + 1, MAX_TIMER_DELAY_MS);
+}

@@ -6,7 +6,7 @@
  * One timer drives everything (Mosh's single-threaded loop): after any event, `#schedule()` works
  * out when something next needs doing (a frame, an ack, an echo ack, a timeout) and sleeps until then.
  */
-import { systemClock, type Clock, type Millis } from '../protocol/clock.js';
+import { systemClock, timerDelay, type Clock, type Millis } from '../protocol/clock.js';
 import { SERVER_FRAME_TIMING, type FrameTiming } from '../protocol/frame-timing.js';
 import { framebuffersEqual, type Framebuffer } from '../protocol/framebuffer.js';
 import { pooledRandom } from '../protocol/random-pool.js';
@@ -354,7 +354,7 @@ export class ServerSession {
     this.#timer = setTimeout(() => {
       this.#timer = null;
       this.#schedule();
-    }, Math.max(1, Math.min(wait, 60_000)));
+    }, timerDelay(wait));
   }
 
   /** Does what is due at `now`; returns how long until something else is. */
