@@ -45,7 +45,8 @@ export const MAX_TIMER_DELAY_MS = 60_000;
  * woke, so a timer set with the exact wait fires up to a millisecond (more after a long callback)
  * early; the loop then finds nothing due and sleeps again for the sub-millisecond rest: two
  * wake-ups, each with cold caches, per deadline (measured: one extra per keystroke on the server,
- * for its echo ack). Rounding up and adding the millisecond makes it one, at most ~2 ms late.
+ * for its echo ack). Rounding up and adding the millisecond makes it one wake-up, at most ~2 ms
+ * late, unless the callback that armed it had already run for over a millisecond.
  */
 export function timerDelay(wait: Millis): number {
   if (!(wait > 0)) return 1;
